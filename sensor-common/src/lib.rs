@@ -1,0 +1,2 @@
+//! Plain `#[repr(C)]` types shared by `sensor-ebpf` (kernel) and `sensor` (user space).
+#![no_std]

@@ -1,0 +1,5 @@
+//! The sensor pipeline: capture -> resolve -> hash -> score -> finding -> sink.
+//! Each stage is one module; data flows one way, as `event::ExecEvent` and what
+//! later stages derive from it.
+
+pub mod event;
