@@ -2,4 +2,5 @@
 //! Each stage is one module; data flows one way, as `event::ExecEvent` and what
 //! later stages derive from it.
 
+pub mod detection;
 pub mod event;
