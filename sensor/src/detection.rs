@@ -67,6 +67,9 @@ pub struct ContainerInfo {
     pub pod_namespace: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_name: Option<String>,
+    /// Pod UID, from a `kubepods` cgroup path or the runtime's annotations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_uid: Option<String>,
 }
 
 /// An ancestor of the interpreter (or the process feeding its stdin).

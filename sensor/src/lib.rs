@@ -2,5 +2,10 @@
 //! Each stage is one module; data flows one way, as `event::ExecEvent` and what
 //! later stages derive from it.
 
+pub mod container;
+pub mod content;
 pub mod detection;
+pub mod enrich;
 pub mod event;
+pub mod process;
+pub mod resolve;

@@ -1,0 +1,585 @@
+//! Enrich stage: everything about one exec that needs the live host — the
+//! script (resolve + read + hash), the interpreter binary, the container, the
+//! ancestry and the process feeding stdin. The result (`Enrichment`) is what
+//! traces record, so replay never touches the host.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
+
+use crate::container::{ContainerResolver, MetadataRoots};
+use crate::content::{self, ContentCache, ReadContent, ReadLimits};
+use crate::detection::{ContentOrigin, Enrichment, FileInfo};
+use crate::event::{ExecEvent, RawString, Script, StdinKind};
+use crate::process;
+use crate::resolve::{self, OpenedFile, ResolveError, Root};
+
+/// Tunables of the enrich stage.
+#[derive(Debug, Clone)]
+pub struct EnrichConfig {
+    /// Where procfs is mounted (tests point this elsewhere).
+    pub proc: PathBuf,
+    pub limits: ReadLimits,
+    /// Interpreter binaries are hashed whole up to this size.
+    pub binary_hash_limit: u64,
+    pub max_ancestors: usize,
+    pub metadata_roots: MetadataRoots,
+    /// Reported as `hostname`; read from the kernel when None.
+    pub hostname: Option<String>,
+}
+
+impl Default for EnrichConfig {
+    fn default() -> Self {
+        Self {
+            proc: "/proc".into(),
+            limits: ReadLimits::default(),
+            binary_hash_limit: 256 * 1024 * 1024,
+            max_ancestors: 16,
+            metadata_roots: MetadataRoots::default(),
+            hostname: None,
+        }
+    }
+}
+
+/// What the enricher did, for metrics (not recorded in traces).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrichStats {
+    /// The script came from the content cache.
+    pub content_cache_hit: bool,
+    /// The process was gone and its mount namespace was reached through a
+    /// root kept from an earlier process in the same namespace.
+    pub used_cached_root: bool,
+}
+
+/// The enrich stage. Cheap to clone; all caches are shared.
+#[derive(Debug, Clone)]
+pub struct Enricher {
+    cfg: Arc<EnrichConfig>,
+    hostname: Arc<str>,
+    contents: ContentCache,
+    binaries: ContentCache,
+    containers: ContainerResolver,
+    /// Mount namespace inode -> its root, so a process that exits within a
+    /// millisecond can still have its script read from its container.
+    roots: Arc<Mutex<LruCache<u64, Arc<Root>>>>,
+}
+
+/// `label: detail`; the label is what metrics count.
+fn missing(label: &str, detail: impl std::fmt::Display) -> String {
+    format!("{label}: {detail}")
+}
+
+/// The metrics label of a recorded `missing_reason`.
+pub fn missing_label(reason: &str) -> &str {
+    reason.split(':').next().unwrap_or(reason).trim()
+}
+
+impl Enricher {
+    pub fn new(cfg: EnrichConfig) -> Self {
+        let hostname = cfg.hostname.clone().unwrap_or_else(host_name);
+        let mut roots = LruCache::new(NonZeroUsize::new(1024).expect("non-zero"));
+        // The sensor's own namespace is the host's: short-lived host processes resolve there.
+        if let (Some(ns), Ok(root)) = (
+            resolve::mnt_ns_of_pid(&cfg.proc, std::process::id()),
+            Root::open(Path::new("/")),
+        ) {
+            roots.put(ns, Arc::new(root));
+        }
+        Self {
+            containers: ContainerResolver::new(cfg.metadata_roots.clone()),
+            cfg: Arc::new(cfg),
+            hostname: hostname.into(),
+            contents: ContentCache::new(4096),
+            binaries: ContentCache::new(256),
+            roots: Arc::new(Mutex::new(roots)),
+        }
+    }
+
+    pub fn config(&self) -> &EnrichConfig {
+        &self.cfg
+    }
+
+    /// Enrich one event. `kernel_content` is script text the kernel copied as
+    /// the interpreter read it; when present it wins over a user-space read.
+    pub fn enrich(
+        &self,
+        event: &ExecEvent,
+        kernel_content: Option<&[u8]>,
+    ) -> (Enrichment, EnrichStats) {
+        let mut stats = EnrichStats::default();
+        let proc = &self.cfg.proc;
+        // The race with process exit starts now: open what needs the live process first.
+        let root = self.root_for(event, &mut stats);
+        let opened_script = self.open_script(event, root.as_deref());
+        let opened_binary = self.open_binary(event, root.as_deref());
+        let container = self
+            .containers
+            .for_pid(proc, event.pid)
+            .map(|c| (*c).clone());
+        let stdin_feeder = match &event.script {
+            Script::Stdin { stdin } if stdin.kind == StdinKind::Pipe => stdin
+                .inode
+                .and_then(|ino| process::stdin_feeder(proc, ino, event.pid, event.ppid)),
+            _ => None,
+        };
+        let ancestors = process::ancestors(proc, event.ppid, self.cfg.max_ancestors);
+
+        let limits = self.cfg.limits;
+        let (script, content_origin, missing_reason) = match (kernel_content, opened_script) {
+            (Some(bytes), _) => (
+                Some(content::from_bytes(bytes, limits).file_info(script_path(event), true)),
+                ContentOrigin::KernelCapture,
+                None,
+            ),
+            (None, ScriptSource::Inline(code)) => (
+                Some(content::from_bytes(&code, limits).file_info(None, true)),
+                ContentOrigin::Inline,
+                None,
+            ),
+            (None, ScriptSource::Opened { file, path }) => {
+                match self.contents.get_or_read(&file, limits) {
+                    Ok((read, hit)) => {
+                        stats.content_cache_hit = hit;
+                        (
+                            Some(read.file_info(path, true)),
+                            ContentOrigin::FileRead,
+                            None,
+                        )
+                    }
+                    Err(err) => (
+                        None,
+                        ContentOrigin::Missing,
+                        Some(missing("read_error", err)),
+                    ),
+                }
+            }
+            (None, ScriptSource::Missing(reason)) => (None, ContentOrigin::Missing, Some(reason)),
+        };
+        let binary = opened_binary.and_then(|file| {
+            let limits = ReadLimits {
+                hash_limit: self.cfg.binary_hash_limit,
+                contents_limit: 0,
+            };
+            let (read, _) = self.binaries.get_or_read(&file, limits).ok()?;
+            Some(binary_info(&read, event.binary.clone()))
+        });
+        (
+            Enrichment {
+                script,
+                script_text: None,
+                content_origin,
+                missing_reason,
+                binary,
+                container,
+                ancestors,
+                stdin_feeder,
+                hostname: self.hostname.to_string(),
+            },
+            stats,
+        )
+    }
+
+    /// The process's root, checked to still be the exec'd process's mount
+    /// namespace; else a root kept from that namespace.
+    fn root_for(
+        &self,
+        event: &ExecEvent,
+        stats: &mut EnrichStats,
+    ) -> Result<Arc<Root>, ResolveError> {
+        let proc = &self.cfg.proc;
+        let live = Root::of_pid(proc, event.pid).and_then(|root| {
+            if event.mnt_ns == 0 {
+                return Ok(root);
+            }
+            match resolve::mnt_ns_of_pid(proc, event.pid) {
+                Some(ns) if ns == event.mnt_ns => Ok(root),
+                Some(_) => Err(ResolveError::NamespaceChanged),
+                None => Err(ResolveError::ProcessGone),
+            }
+        });
+        let mut roots = self.roots.lock().unwrap_or_else(|p| p.into_inner());
+        match live {
+            Ok(root) => {
+                let root = Arc::new(root);
+                if event.mnt_ns != 0 && !roots.contains(&event.mnt_ns) {
+                    roots.put(event.mnt_ns, root.clone());
+                }
+                Ok(root)
+            }
+            Err(err) => match roots.get(&event.mnt_ns) {
+                Some(kept) if event.mnt_ns != 0 => {
+                    stats.used_cached_root = true;
+                    Ok(kept.clone())
+                }
+                _ => Err(err),
+            },
+        }
+    }
+
+    fn open_script(&self, event: &ExecEvent, root: Result<&Root, &ResolveError>) -> ScriptSource {
+        let proc = &self.cfg.proc;
+        match &event.script {
+            Script::Inline { inline } => ScriptSource::Inline(inline.0.clone()),
+            Script::File { path } => {
+                let root = match root {
+                    Ok(root) => root,
+                    Err(err) => return ScriptSource::Missing(missing(err.label(), err)),
+                };
+                let cwd = if event.cwd.is_empty() {
+                    resolve::cwd_of_pid(proc, event.pid).unwrap_or_default()
+                } else {
+                    event.cwd.0.clone()
+                };
+                let full = resolve::path_in_namespace(&cwd, &path.0);
+                match root.open_regular(&full) {
+                    Ok(file) => ScriptSource::Opened {
+                        file,
+                        path: Some(RawString(full)),
+                    },
+                    Err(err) => ScriptSource::Missing(missing(err.label(), err)),
+                }
+            }
+            Script::Fd { path } => match resolve::fd_number(&path.0) {
+                Some(fd) => {
+                    let link = proc
+                        .join(event.pid.to_string())
+                        .join("fd")
+                        .join(fd.to_string());
+                    match resolve::open_magic_link(&link) {
+                        Ok(file) => ScriptSource::Opened {
+                            file,
+                            path: Some(path.clone()),
+                        },
+                        Err(err) => ScriptSource::Missing(missing(err.label(), err)),
+                    }
+                }
+                // A path that only looks like an fd: resolve it as a file.
+                None => self.open_script(
+                    &ExecEvent {
+                        script: Script::File { path: path.clone() },
+                        ..event.clone()
+                    },
+                    root,
+                ),
+            },
+            Script::Stdin { stdin } => match stdin.kind {
+                // `sh < file`: read the file through the interpreter's own fd 0, with pread.
+                StdinKind::File => {
+                    let link = proc.join(event.pid.to_string()).join("fd/0");
+                    match resolve::open_magic_link(&link) {
+                        Ok(file) => ScriptSource::Opened {
+                            file,
+                            path: stdin.path.clone(),
+                        },
+                        Err(err) => ScriptSource::Missing(missing(err.label(), err)),
+                    }
+                }
+                // Reading a pipe, socket or tty would steal the interpreter's input.
+                StdinKind::Pipe => ScriptSource::Missing(missing(
+                    "stdin_pipe",
+                    "piped script; only kernel capture sees it",
+                )),
+                StdinKind::Socket => ScriptSource::Missing(missing(
+                    "stdin_socket",
+                    "script read from a socket; only kernel capture sees it",
+                )),
+                StdinKind::Tty => {
+                    ScriptSource::Missing(missing("stdin_tty", "interactive interpreter"))
+                }
+                StdinKind::Device | StdinKind::Closed | StdinKind::Unknown => {
+                    ScriptSource::Missing(missing(
+                        "stdin_other",
+                        format!("stdin is {:?}", stdin.kind).to_lowercase(),
+                    ))
+                }
+            },
+            Script::Module { module } => ScriptSource::Missing(missing(
+                "python_module",
+                format!("-m {module}: module file not resolved"),
+            )),
+        }
+    }
+
+    /// `/proc/PID/exe` when it is still the exec'd interpreter, else the
+    /// event's binary path inside the process's root.
+    fn open_binary(
+        &self,
+        event: &ExecEvent,
+        root: Result<&Root, &ResolveError>,
+    ) -> Option<OpenedFile> {
+        let exe = self.cfg.proc.join(event.pid.to_string()).join("exe");
+        let same = std::fs::read_link(&exe)
+            .map(|p| p.as_os_str().as_encoded_bytes() == event.binary.as_bytes())
+            .unwrap_or(false);
+        if same {
+            if let Ok(file) = resolve::open_magic_link(&exe) {
+                return Some(file);
+            }
+        }
+        root.ok()?.open_regular(event.binary.as_bytes()).ok()
+    }
+}
+
+enum ScriptSource {
+    Inline(Vec<u8>),
+    Opened {
+        file: OpenedFile,
+        path: Option<RawString>,
+    },
+    Missing(String),
+}
+
+fn script_path(event: &ExecEvent) -> Option<RawString> {
+    match &event.script {
+        Script::File { path } => Some(RawString(resolve::path_in_namespace(&event.cwd.0, &path.0))),
+        Script::Fd { path } => Some(path.clone()),
+        Script::Stdin { stdin } => stdin.path.clone(),
+        Script::Inline { .. } | Script::Module { .. } => None,
+    }
+}
+
+fn binary_info(read: &ReadContent, path: RawString) -> FileInfo {
+    read.file_info(Some(path), false)
+}
+
+/// The kernel's host name (the node name in a cluster).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::StdinInfo;
+
+    pub(crate) fn event_for(pid: u32, script: Script, binary: &str) -> ExecEvent {
+        ExecEvent {
+            ktime_ns: 1,
+            time: "2024-01-01T00:00:00Z".into(),
+            pid,
+            tid: pid,
+            ppid: 1,
+            uid: 0,
+            gid: 0,
+            comm: "bash".into(),
+            cgroup_id: 1,
+            mnt_ns: 0,
+            pid_ns: 0,
+            binary: binary.into(),
+            filename: binary.into(),
+            argv: vec![binary.into()],
+            argv_truncated: false,
+            cwd: "/".into(),
+            script,
+        }
+    }
+
+    fn enricher() -> Enricher {
+        Enricher::new(EnrichConfig {
+            hostname: Some("test-host".into()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn inline_code_is_hashed_as_its_own_text() {
+        let ev = event_for(
+            std::process::id(),
+            Script::Inline {
+                inline: "echo hi".into(),
+            },
+            "/bin/bash",
+        );
+        let (e, _) = enricher().enrich(&ev, None);
+        assert_eq!(e.content_origin, ContentOrigin::Inline);
+        let script = e.script.unwrap();
+        assert_eq!(script.path, None);
+        assert_eq!(script.contents.as_deref(), Some("echo hi"));
+        assert_eq!(script.size, 7);
+        assert_eq!(e.hostname, "test-host");
+    }
+
+    #[test]
+    fn script_file_is_read_through_the_process_root_and_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("x.sh");
+        std::fs::write(&script, "echo from file\n").unwrap();
+        // This test process stands in for the interpreter: its root is the host's.
+        let me = std::process::id();
+        let enricher = enricher();
+        let ev = event_for(
+            me,
+            Script::File {
+                path: "x.sh".into(),
+            },
+            "/bin/bash",
+        );
+        let ev = ExecEvent {
+            cwd: RawString::from(dir.path().to_str().unwrap()),
+            ..ev
+        };
+        let (e, stats) = enricher.enrich(&ev, None);
+        assert_eq!(
+            e.content_origin,
+            ContentOrigin::FileRead,
+            "{:?}",
+            e.missing_reason
+        );
+        assert!(!stats.content_cache_hit);
+        let file = e.script.unwrap();
+        assert_eq!(file.contents.as_deref(), Some("echo from file\n"));
+        assert_eq!(
+            file.path.unwrap().as_bytes(),
+            script.as_os_str().as_encoded_bytes()
+        );
+        let (_, stats) = enricher.enrich(&ev, None);
+        assert!(stats.content_cache_hit);
+        // The test binary is the "interpreter" here; /bin/bash is looked up by path.
+        assert!(e.binary.is_some());
+        assert!(!e.ancestors.is_empty());
+    }
+
+    #[test]
+    fn missing_and_refused_scripts_have_reasons() {
+        let me = std::process::id();
+        let enricher = enricher();
+        let gone = event_for(
+            me,
+            Script::File {
+                path: "/nonexistent/x.sh".into(),
+            },
+            "/bin/bash",
+        );
+        let (e, _) = enricher.enrich(&gone, None);
+        assert_eq!(e.content_origin, ContentOrigin::Missing);
+        assert_eq!(
+            missing_label(e.missing_reason.as_deref().unwrap()),
+            "not_found"
+        );
+
+        let dev = event_for(
+            me,
+            Script::File {
+                path: "/dev/zero".into(),
+            },
+            "/bin/bash",
+        );
+        let (e, _) = enricher.enrich(&dev, None);
+        assert_eq!(
+            missing_label(e.missing_reason.as_deref().unwrap()),
+            "not_regular_file"
+        );
+
+        let piped = event_for(
+            me,
+            Script::Stdin {
+                stdin: StdinInfo {
+                    kind: StdinKind::Pipe,
+                    path: None,
+                    inode: Some(1),
+                },
+            },
+            "/bin/bash",
+        );
+        let (e, _) = enricher.enrich(&piped, None);
+        assert_eq!(
+            missing_label(e.missing_reason.as_deref().unwrap()),
+            "stdin_pipe"
+        );
+
+        let dead = event_for(
+            u32::MAX - 1,
+            Script::File {
+                path: "/etc/hostname".into(),
+            },
+            "/bin/bash",
+        );
+        let (e, _) = enricher.enrich(&dead, None);
+        assert_eq!(
+            missing_label(e.missing_reason.as_deref().unwrap()),
+            "process_gone"
+        );
+    }
+
+    #[test]
+    fn exited_host_process_resolves_through_the_kept_namespace_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("y.sh"), "echo y\n").unwrap();
+        let enricher = enricher();
+        let my_ns = resolve::mnt_ns_of_pid(Path::new("/proc"), std::process::id()).unwrap();
+        let mut ev = event_for(
+            u32::MAX - 1,
+            Script::File {
+                path: RawString::from(dir.path().join("y.sh").to_str().unwrap()),
+            },
+            "/bin/bash",
+        );
+        ev.mnt_ns = my_ns;
+        let (e, stats) = enricher.enrich(&ev, None);
+        assert!(stats.used_cached_root);
+        assert_eq!(e.script.unwrap().contents.as_deref(), Some("echo y\n"));
+    }
+
+    #[test]
+    fn kernel_captured_text_wins() {
+        let ev = event_for(
+            std::process::id(),
+            Script::Stdin {
+                stdin: StdinInfo {
+                    kind: StdinKind::Pipe,
+                    path: None,
+                    inode: None,
+                },
+            },
+            "/bin/bash",
+        );
+        let (e, _) = enricher().enrich(&ev, Some(b"echo piped"));
+        assert_eq!(e.content_origin, ContentOrigin::KernelCapture);
+        assert_eq!(e.script.unwrap().contents.as_deref(), Some("echo piped"));
+    }
+
+    #[test]
+    fn sh_reading_a_file_on_stdin() {
+        // Make fd 0 of a child a regular file and enrich as if it were the interpreter.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in.sh");
+        std::fs::write(&p, "echo stdin file\n").unwrap();
+        let mut child = std::process::Command::new("/bin/sleep")
+            .arg("30")
+            .stdin(std::fs::File::open(&p).unwrap())
+            .spawn()
+            .unwrap();
+        let ev = event_for(
+            child.id(),
+            Script::Stdin {
+                stdin: StdinInfo {
+                    kind: StdinKind::File,
+                    path: Some(RawString::from(p.to_str().unwrap())),
+                    inode: None,
+                },
+            },
+            "/bin/sleep",
+        );
+        let (e, _) = enricher().enrich(&ev, None);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(
+            e.content_origin,
+            ContentOrigin::FileRead,
+            "{:?}",
+            e.missing_reason
+        );
+        assert_eq!(
+            e.script.unwrap().contents.as_deref(),
+            Some("echo stdin file\n")
+        );
+        let binary = e.binary.unwrap();
+        assert_eq!(binary.path.unwrap().as_bytes(), b"/bin/sleep");
+        assert_eq!(binary.hashed_size, binary.size);
+        assert!(binary.contents.is_none());
+    }
+}
