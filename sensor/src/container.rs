@@ -124,6 +124,9 @@ pub struct MetadataRoots {
     pub docker: PathBuf,
     /// containerd's v2 task dirs: `/run/containerd/io.containerd.runtime.v2.task`.
     pub containerd_tasks: PathBuf,
+    /// podman keeps labels only in its database: when set, this `podman` is
+    /// asked for them once per container (about 40 ms, then cached).
+    pub podman: Option<PathBuf>,
 }
 
 impl Default for MetadataRoots {
@@ -132,6 +135,10 @@ impl Default for MetadataRoots {
             containers_storage: "/var/lib/containers/storage".into(),
             docker: "/var/lib/docker".into(),
             containerd_tasks: "/run/containerd/io.containerd.runtime.v2.task".into(),
+            podman: ["/usr/bin/podman", "/usr/local/bin/podman"]
+                .into_iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists()),
         }
     }
 }
@@ -189,6 +196,11 @@ impl ContainerResolver {
         let mut complete = false;
         if matches!(info.runtime.as_str(), "podman" | "cri-o" | "kubernetes") {
             complete |= fill_from_containers_storage(&self.roots.containers_storage, info);
+            if info.runtime == "podman" && info.labels.is_empty() {
+                if let Some(podman) = &self.roots.podman {
+                    info.labels = podman_labels(podman, &info.id);
+                }
+            }
         }
         if matches!(info.runtime.as_str(), "docker" | "kubernetes") {
             complete |= fill_from_docker(&self.roots.docker, info);
@@ -284,6 +296,50 @@ fn fill_from_containers_storage(storage: &Path, info: &mut ContainerInfo) -> boo
     .unwrap_or_default();
     apply_annotations(info, &spec.annotations);
     true
+}
+
+/// `podman container inspect` for the labels alone, bounded in time.
+fn podman_labels(podman: &Path, id: &str) -> Vec<(String, String)> {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let Ok(mut child) = Command::new(podman)
+        .args([
+            "container",
+            "inspect",
+            "--format",
+            "{{json .Config.Labels}}",
+            id,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return Vec::new();
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                tracing::debug!("podman inspect {id} timed out");
+                return Vec::new();
+            }
+        }
+    }
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut out);
+    }
+    serde_json::from_str::<Option<BTreeMap<String, String>>>(out.trim())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
 }
 
 /// Docker's `containers/<id>/config.v2.json`.
@@ -525,6 +581,7 @@ mod tests {
             containers_storage: storage,
             docker: dir.path().join("docker"),
             containerd_tasks: dir.path().join("tasks"),
+            podman: None,
         });
         let info =
             resolver.describe(&parse_cgroup_path(&format!("/libpod_parent/libpod-{ID}")).unwrap());
@@ -550,6 +607,7 @@ mod tests {
             containers_storage: dir.path().join("none"),
             docker: dir.path().join("docker"),
             containerd_tasks: dir.path().join("tasks"),
+            podman: None,
         });
         let info = resolver.describe(&parse_cgroup_path(&format!("/docker/{ID}")).unwrap());
         assert_eq!(info.name.as_deref(), Some("redis"));
@@ -573,6 +631,7 @@ mod tests {
             containers_storage: dir.path().join("none"),
             docker: dir.path().join("none"),
             containerd_tasks: dir.path().join("tasks"),
+            podman: None,
         });
         let info = resolver
             .describe(&parse_cgroup_path(&format!("/kubepods/besteffort/pod{POD}/{ID}")).unwrap());

@@ -165,10 +165,15 @@ impl Enricher {
             let (read, _) = self.binaries.get_or_read(&file, limits).ok()?;
             Some(binary_info(&read, event.binary.clone()))
         });
+        // With no script text, score what is known: the command line, and
+        // for `curl URL | bash` the feeding command too.
+        let script_text = script
+            .is_none()
+            .then(|| command_line_text(event, stdin_feeder.as_ref()));
         (
             Enrichment {
                 script,
-                script_text: None,
+                script_text,
                 content_origin,
                 missing_reason,
                 binary,
@@ -337,6 +342,25 @@ fn script_path(event: &ExecEvent) -> Option<RawString> {
         Script::Fd { path } => Some(path.clone()),
         Script::Stdin { stdin } => stdin.path.clone(),
         Script::Inline { .. } | Script::Module { .. } => None,
+    }
+}
+
+/// `feeder args | interpreter args` (or just the interpreter's args), the
+/// text scored when the script itself could not be had.
+pub fn command_line_text(
+    event: &ExecEvent,
+    feeder: Option<&crate::detection::ProcessInfo>,
+) -> String {
+    let join = |args: &[RawString]| {
+        args.iter()
+            .map(|a| a.to_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let own = join(&event.argv);
+    match feeder {
+        Some(f) if !f.args.is_empty() => format!("{} | {own}", join(&f.args)),
+        _ => own,
     }
 }
 

