@@ -14,6 +14,12 @@ struct Cli {
 enum Command {
     /// Print every captured interpreter exec as one JSON object per line.
     Watch(cmd::watch::Args),
+    /// Run the sensor: print a finding (SCC JSON, one per line) for every malicious script executed.
+    Run(cmd::run::Args),
+    /// Record every interpreter exec, with its script contents and verdict, to a trace.
+    Record(cmd::record::Args),
+    /// Replay a recorded trace into findings, with no root, eBPF or host lookups.
+    Replay(cmd::replay::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -27,6 +33,9 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Watch(args) => cmd::watch::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Record(args) => cmd::record::run(args),
+        Command::Replay(args) => cmd::replay::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -174,6 +174,15 @@ impl EventInput {
     }
 }
 
+impl EventInput {
+    /// Hand over an event, waiting for room: for sources that are not the
+    /// kernel (event files). Call from a blocking thread. False once the
+    /// pipeline has shut down.
+    pub fn send_blocking(&self, exec: CapturedExec) -> bool {
+        self.tx.blocking_send(exec).is_ok()
+    }
+}
+
 /// Feeds already-judged detections (replay) into the finding stage.
 #[derive(Clone)]
 pub struct DetectionInput {

@@ -89,7 +89,8 @@ pub enum Record {
     },
 }
 
-/// Writes a trace; every line is flushed so a killed recorder leaves a valid prefix.
+/// Writes a trace. Buffered; `flush` at the end (a killed recorder leaves a
+/// valid prefix, at worst with a cut last line that readers skip).
 pub struct TraceWriter<W: Write> {
     out: io::BufWriter<W>,
     pub records: u64,
@@ -117,6 +118,41 @@ impl<W: Write> TraceWriter<W> {
 
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// The pipeline's recorder: writes every scored exec to a trace file.
+pub struct FileRecorder {
+    writer: TraceWriter<std::fs::File>,
+    path: std::path::PathBuf,
+}
+
+impl FileRecorder {
+    pub fn create(path: &std::path::Path, header: &Header) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot create trace file {}", path.display()))?;
+        Ok(Self {
+            writer: TraceWriter::new(file, header)
+                .with_context(|| format!("cannot write trace file {}", path.display()))?,
+            path: path.to_owned(),
+        })
+    }
+}
+
+impl crate::pipeline::RecordSink for FileRecorder {
+    fn write(&mut self, record: &Record) -> anyhow::Result<()> {
+        use anyhow::Context as _;
+        self.writer
+            .write(record)
+            .with_context(|| format!("writing trace {}", self.path.display()))
+    }
+
+    fn close(&mut self) -> anyhow::Result<()> {
+        use anyhow::Context as _;
+        self.writer
+            .flush()
+            .with_context(|| format!("flushing trace {}", self.path.display()))
     }
 }
 

@@ -1,2 +1,5 @@
 //! One module per subcommand: its clap `Args` and its `run`.
+pub mod record;
+pub mod replay;
+pub mod run;
 pub mod watch;

@@ -1,0 +1,54 @@
+//! `sensor record`: the live pipeline writing a trace instead of findings.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sensor::detection::Detection;
+use sensor::pipeline::{FindingBuilder, FindingSink, Outputs};
+
+use super::run::{live, runtime, LiveArgs};
+
+/// `sensor record`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Trace file to write (JSONL, see docs/trace-format.md).
+    #[arg(long, value_name = "TRACE")]
+    pub out: PathBuf,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    runtime()?.block_on(live(
+        &args.live,
+        Outputs {
+            findings: Arc::new(NoFindings),
+            sink: Box::new(NoFindings),
+            recorder: None,
+        },
+        Some(&args.out),
+        args.duration,
+    ))
+}
+
+/// Recording still scores (the verdict is part of the record) but emits nothing.
+struct NoFindings;
+
+impl FindingBuilder for NoFindings {
+    fn build(&self, _: &Detection) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::Value::Null)
+    }
+}
+
+impl FindingSink for NoFindings {
+    fn send(&mut self, _: &serde_json::Value) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn close(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}

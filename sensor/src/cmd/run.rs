@@ -1,0 +1,290 @@
+//! `sensor run`: the live sensor. Capture -> enrich -> score -> finding ->
+//! sinks, until `--duration` elapses or Ctrl-C; then every queue drains,
+//! every sink is flushed, and a summary goes to stderr.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use sensor::content::ReadLimits;
+use sensor::detection::Detection;
+use sensor::enrich::{EnrichConfig, Enricher};
+use sensor::event::ExecEvent;
+use sensor::metrics::Metrics;
+use sensor::pipeline::{
+    CapturedExec, EventInput, FindingBuilder, FindingSink, Outputs, Pipeline, PipelineOptions,
+    PlaceholderScorer, RecordSink, ScoreStage, Scorer,
+};
+use sensor::trace::{FileRecorder, Header};
+
+/// `sensor run`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// TOML configuration (organization, source, project, sinks, limits).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Write findings (JSONL) to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also record every exec seen (with its contents and verdict) to TRACE.
+    #[arg(long, value_name = "TRACE")]
+    pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Options shared by `run` and `record`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveArgs {
+    /// Read exec events (JSON lines, as `sensor watch` prints them) from FILE
+    /// (`-` for stdin) instead of capturing them in the kernel. The events'
+    /// processes are still looked up on this host.
+    #[arg(long, value_name = "FILE")]
+    pub from_events: Option<PathBuf>,
+    /// Hash at most this many bytes of a script (beyond: partiallyHashed).
+    #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::default().hash_limit)]
+    pub hash_limit: u64,
+    /// Keep at most this many bytes of a script as its contents (and score them).
+    #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::default().contents_limit)]
+    pub contents_limit: usize,
+    /// Concurrent enrichment workers.
+    #[arg(long, value_name = "N", default_value_t = PipelineOptions::default().workers)]
+    pub workers: usize,
+    /// Capture -> enrich queue length; events beyond it are dropped and counted.
+    #[arg(long, value_name = "N", default_value_t = PipelineOptions::default().event_queue)]
+    pub event_queue: usize,
+}
+
+impl LiveArgs {
+    fn limits(&self) -> ReadLimits {
+        ReadLimits {
+            hash_limit: self.hash_limit,
+            contents_limit: self.contents_limit,
+        }
+    }
+
+    fn pipeline_options(&self) -> PipelineOptions {
+        PipelineOptions {
+            event_queue: self.event_queue,
+            workers: self.workers.max(1),
+            ..Default::default()
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let findings = finding_builder(args.config.as_deref())?;
+    let sink = finding_sink(args.output.as_deref())?;
+    runtime()?.block_on(live(
+        &args.live,
+        Outputs {
+            findings,
+            sink,
+            recorder: None,
+        },
+        args.record.as_deref(),
+        args.duration,
+    ))
+}
+
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// The scorer: the classifier when it is available.
+pub(crate) fn scorer() -> Arc<dyn Scorer> {
+    Arc::new(PlaceholderScorer)
+}
+
+/// Run the live pipeline into `outputs` (plus a trace recorder when
+/// `record` is set) and print the exit summary.
+pub(crate) async fn live(
+    args: &LiveArgs,
+    mut outputs: Outputs,
+    record: Option<&Path>,
+    duration: Option<f64>,
+) -> anyhow::Result<()> {
+    let metrics = Metrics::new();
+    let enricher = Enricher::new(EnrichConfig {
+        limits: args.limits(),
+        ..Default::default()
+    });
+    let score = Arc::new(ScoreStage::new(scorer(), metrics.clone()));
+    if let Some(path) = record {
+        let mut header = Header::new(
+            enricher_hostname(&enricher),
+            args.hash_limit,
+            args.contents_limit as u64,
+        );
+        header.model_version = Some(score.model_version());
+        outputs.recorder =
+            Some(Box::new(FileRecorder::create(path, &header)?) as Box<dyn RecordSink>);
+    }
+    let (pipeline, input) = Pipeline::start_live(
+        enricher,
+        score,
+        outputs,
+        metrics.clone(),
+        &args.pipeline_options(),
+    );
+    let started = Instant::now();
+    let source = match &args.from_events {
+        Some(path) => {
+            let path = path.clone();
+            let metrics = metrics.clone();
+            tokio::task::spawn_blocking(move || events_from_file(&path, input, &metrics))
+        }
+        None => {
+            drop(input);
+            anyhow::bail!(
+                "live kernel capture is not available in this build yet; \
+                 feed events with --from-events FILE (JSON lines from `sensor watch`)"
+            );
+        }
+    };
+    let stop = stop_signal(duration);
+    tokio::pin!(source);
+    tokio::select! {
+        result = &mut source => { result??; }
+        _ = stop => {
+            tracing::info!("stopping: draining the pipeline");
+            // The source notices the closed pipeline on its next event; do not wait for it.
+            source.abort();
+        }
+    }
+    pipeline.finish().await?;
+    print_summary(&metrics, started.elapsed());
+    Ok(())
+}
+
+fn enricher_hostname(_enricher: &Enricher) -> String {
+    sensor::enrich::host_name()
+}
+
+/// Resolves at `--duration` or Ctrl-C, whichever comes first.
+async fn stop_signal(duration: Option<f64>) {
+    let timer = async {
+        match duration {
+            Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = timer => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Feed JSONL events to the pipeline, waiting for room (a file is not a
+/// kernel ring buffer: nothing needs dropping). Bad lines are reported.
+fn events_from_file(path: &Path, input: EventInput, metrics: &Metrics) -> anyhow::Result<()> {
+    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(path)
+                .with_context(|| format!("cannot open events file {}", path.display()))?,
+        ))
+    };
+    for (idx, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<ExecEvent>(&line) {
+            Ok(event) => {
+                let exec = CapturedExec {
+                    event,
+                    kernel_content: None,
+                };
+                if !input.send_blocking(exec) {
+                    break;
+                }
+            }
+            Err(err) => {
+                metrics.bad_trace_lines.inc();
+                eprintln!(
+                    "{}:{}: not an exec event, skipped: {err}",
+                    path.display(),
+                    idx + 1
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn print_summary(metrics: &Metrics, elapsed: Duration) {
+    let summary = metrics.summary();
+    let line = serde_json::json!({
+        "summary": summary,
+        "elapsed_s": (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+    });
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The finding builder for the configuration.
+pub(crate) fn finding_builder(config: Option<&Path>) -> anyhow::Result<Arc<dyn FindingBuilder>> {
+    if let Some(path) = config {
+        std::fs::metadata(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+    }
+    Ok(Arc::new(InterimFinding))
+}
+
+/// The findings sink: stdout, or a JSONL file with `--output`.
+pub(crate) fn finding_sink(output: Option<&Path>) -> anyhow::Result<Box<dyn FindingSink>> {
+    let out: Box<dyn Write + Send> = match output {
+        Some(path) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open output file {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    Ok(Box::new(JsonLines(std::io::BufWriter::new(out))))
+}
+
+/// One JSON object per line.
+struct JsonLines(std::io::BufWriter<Box<dyn Write + Send>>);
+
+impl FindingSink for JsonLines {
+    fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()> {
+        serde_json::to_writer(&mut self.0, finding)?;
+        self.0.write_all(b"\n")?;
+        // Findings are rare and someone may be tailing them: do not sit on them.
+        self.0.flush()?;
+        Ok(())
+    }
+
+    fn close(&mut self) -> anyhow::Result<()> {
+        Ok(self.0.flush()?)
+    }
+}
+
+/// Stand-in until the SCC finding builder lands: the detection itself with a
+/// deterministic id.
+struct InterimFinding;
+
+impl FindingBuilder for InterimFinding {
+    fn build(&self, d: &Detection) -> anyhow::Result<serde_json::Value> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(d.event.ktime_ns.to_le_bytes());
+        h.update(d.event.pid.to_le_bytes());
+        h.update(d.event.mnt_ns.to_le_bytes());
+        h.update(d.event.cgroup_id.to_le_bytes());
+        let id = hex::encode(&h.finalize()[..16]);
+        Ok(serde_json::json!({ "id": id, "detection": d }))
+    }
+}
