@@ -30,11 +30,11 @@ pub struct Args {
         requires = "realtime"
     )]
     pub speed: f64,
-    /// Use the verdicts recorded in the trace instead of scoring again with
-    /// this sensor's classifier (scoring again is the default, to try a new
-    /// model on old traces).
+    /// Score every script again with this sensor's classifier instead of
+    /// using the verdicts recorded in the trace (to try a new model on old
+    /// traces). Records without a verdict are always scored.
     #[arg(long)]
-    pub recorded_verdicts: bool,
+    pub rescore: bool,
     /// TOML configuration, as for `sensor run`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -60,13 +60,13 @@ async fn replay(
         .with_context(|| format!("cannot replay {}", args.trace.display()))?;
     let metrics = Metrics::new();
     let score = ScoreStage::new(scorer(), metrics.clone());
-    if !args.recorded_verdicts {
+    if args.rescore {
         if let Some(recorded) = &reader.header.model_version {
             let current = score.model_version();
             if *recorded != current {
-                tracing::warn!(
-                    "trace was scored by model {recorded}, replaying with {current}: \
-                     scores may differ (use --recorded-verdicts to keep the recorded ones)"
+                tracing::info!(
+                    "trace was scored by model {recorded}, rescoring with {current}: \
+                     findings may differ from the recorded run"
                 );
             }
         }
@@ -109,7 +109,7 @@ async fn replay(
         events += 1;
         metrics.events.inc();
         input
-            .send(detection_of(*record, &score, args.recorded_verdicts))
+            .send(detection_of(*record, &score, args.rescore))
             .await;
     }
     drop(input);
@@ -135,9 +135,9 @@ async fn replay(
 /// The detection the live sensor made, rebuilt from its record: recorded
 /// createTime and latency (so finding ids and timestamps match), verdict
 /// recorded or rescored.
-fn detection_of(record: ExecRecord, score: &ScoreStage, recorded_verdicts: bool) -> Detection {
+fn detection_of(record: ExecRecord, score: &ScoreStage, rescore: bool) -> Detection {
     let verdict = match record.verdict {
-        Some(v) if recorded_verdicts => v,
+        Some(v) if !rescore => v,
         _ => score.judge(&record.event, &record.enrichment),
     };
     Detection {
