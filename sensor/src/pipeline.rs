@@ -196,9 +196,10 @@ impl DetectionInput {
     }
 }
 
-/// The running stages; `finish` waits for them after the inputs are dropped.
+/// The running stages; `finish` stops intake, drains and flushes.
 pub struct Pipeline {
     metrics: Metrics,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
     tasks: Vec<JoinHandle<()>>,
     threads: Vec<std::thread::JoinHandle<anyhow::Result<()>>>,
 }
@@ -225,9 +226,26 @@ impl Pipeline {
         let (mut pipeline, detections) = Self::start_outputs(outputs, metrics.clone(), opts);
         let workers = Arc::new(Semaphore::new(opts.workers.max(1)));
         let dispatch_metrics = metrics.clone();
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        pipeline.stop = Some(stop_tx);
         // Dispatcher: one blocking worker per event, handles queued in capture order.
         pipeline.tasks.push(tokio::spawn(async move {
-            while let Some(exec) = event_rx.recv().await {
+            let mut stopping = false;
+            loop {
+                let next = if stopping {
+                    event_rx.recv().await
+                } else {
+                    tokio::select! {
+                        _ = stop_rx.changed() => {
+                            // Refuse new events, then drain the ones already accepted.
+                            event_rx.close();
+                            stopping = true;
+                            continue;
+                        }
+                        next = event_rx.recv() => next,
+                    }
+                };
+                let Some(exec) = next else { break };
                 dispatch_metrics.events.inc();
                 let Ok(permit) = workers.clone().acquire_owned().await else {
                     break;
@@ -360,6 +378,7 @@ impl Pipeline {
         (
             Self {
                 metrics: pipeline_metrics,
+                stop: None,
                 tasks,
                 threads,
             },
@@ -371,9 +390,13 @@ impl Pipeline {
         &self.metrics
     }
 
-    /// Wait until every stage has drained and every sink is flushed. Call
-    /// after dropping all inputs.
+    /// Stop taking events (inputs still held elsewhere now see a closed
+    /// pipeline), finish every event already accepted, and flush every sink.
+    /// For replay, drop the `DetectionInput` first: it is drained to its end.
     pub async fn finish(self) -> anyhow::Result<()> {
+        if let Some(stop) = &self.stop {
+            let _ = stop.send(true);
+        }
         for task in self.tasks {
             task.await?;
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sensor::detection::Detection;
 use sensor::pipeline::{FindingBuilder, FindingSink, Outputs};
 
-use super::run::{live, runtime, LiveArgs};
+use super::run::{block_on, live, LiveArgs};
 
 /// `sensor record`
 #[derive(Debug, clap::Args)]
@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    runtime()?.block_on(live(
+    block_on(live(
         &args.live,
         Outputs {
             findings: Arc::new(NoFindings),
@@ -31,7 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         Some(&args.out),
         args.duration,
-    ))
+    ))?
 }
 
 /// Recording still scores (the verdict is part of the record) but emits nothing.

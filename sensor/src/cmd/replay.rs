@@ -12,7 +12,7 @@ use sensor::metrics::Metrics;
 use sensor::pipeline::{pacing_delay, Outputs, Pipeline, PipelineOptions, ScoreStage};
 use sensor::trace::{ExecRecord, Record, TraceReader};
 
-use super::run::{finding_builder, finding_sink, print_summary, runtime, scorer};
+use super::run::{block_on, finding_builder, finding_sink, print_summary, scorer};
 
 /// `sensor replay`
 #[derive(Debug, clap::Args)]
@@ -46,7 +46,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let findings = finding_builder(args.config.as_deref())?;
     let sink = finding_sink(args.output.as_deref())?;
-    runtime()?.block_on(replay(args, findings, sink))
+    block_on(replay(args, findings, sink))?
 }
 
 async fn replay(

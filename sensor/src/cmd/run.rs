@@ -80,7 +80,7 @@ impl LiveArgs {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let findings = finding_builder(args.config.as_deref())?;
     let sink = finding_sink(args.output.as_deref())?;
-    runtime()?.block_on(live(
+    block_on(live(
         &args.live,
         Outputs {
             findings,
@@ -89,14 +89,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         args.record.as_deref(),
         args.duration,
-    ))
+    ))?
 }
 
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Run a command's future on a multi-threaded runtime; once it is done,
+/// do not wait for readers still blocked on input nobody needs any more.
+pub(crate) fn block_on<F: std::future::Future>(fut: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")
+        .context("cannot start the async runtime")?;
+    let out = rt.block_on(fut);
+    rt.shutdown_background();
+    Ok(out)
 }
 
 /// The scorer: the classifier when it is available.
@@ -140,7 +145,17 @@ pub(crate) async fn live(
         Some(path) => {
             let path = path.clone();
             let metrics = metrics.clone();
-            tokio::task::spawn_blocking(move || events_from_file(&path, input, &metrics))
+            // A plain thread, not spawn_blocking: a read from a stdin that
+            // never ends must not keep the runtime from shutting down.
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+            std::thread::spawn(move || {
+                let _ = done_tx.send(events_from_file(&path, input, &metrics));
+            });
+            async move {
+                done_rx
+                    .await
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the event reader thread panicked")))
+            }
         }
         None => {
             drop(input);
@@ -151,14 +166,10 @@ pub(crate) async fn live(
         }
     };
     let stop = stop_signal(duration);
-    tokio::pin!(source);
     tokio::select! {
-        result = &mut source => { result??; }
-        _ = stop => {
-            tracing::info!("stopping: draining the pipeline");
-            // The source notices the closed pipeline on its next event; do not wait for it.
-            source.abort();
-        }
+        result = source => result?,
+        // The source notices the closed pipeline on its next event; do not wait for it.
+        _ = stop => tracing::info!("stopping: draining the pipeline"),
     }
     pipeline.finish().await?;
     print_summary(&metrics, started.elapsed());
