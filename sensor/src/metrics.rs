@@ -215,6 +215,35 @@ impl Metrics {
     }
 }
 
+/// Serve `GET /metrics` (Prometheus text format) on `addr` from a background
+/// thread for the life of the process. Returns the bound address.
+pub fn serve(addr: &str, metrics: Metrics) -> anyhow::Result<std::net::SocketAddr> {
+    let server = tiny_http::Server::http(addr)
+        .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))?;
+    let bound = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| anyhow::anyhow!("metrics address {addr} is not an IP address"))?;
+    std::thread::Builder::new()
+        .name("metrics-http".into())
+        .spawn(move || {
+            for request in server.incoming_requests() {
+                let response = if request.url() == "/metrics" {
+                    let header = tiny_http::Header::from_bytes(
+                        &b"Content-Type"[..],
+                        &b"application/openmetrics-text; version=1.0.0; charset=utf-8"[..],
+                    )
+                    .expect("static header is valid");
+                    tiny_http::Response::from_string(metrics.encode()).with_header(header)
+                } else {
+                    tiny_http::Response::from_string("see /metrics\n").with_status_code(404)
+                };
+                let _ = request.respond(response);
+            }
+        })?;
+    Ok(bound)
+}
+
 /// The exit summary (one JSON line on stderr).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Summary {
@@ -250,5 +279,20 @@ mod tests {
         assert_eq!(s.contents_missing.get("stdin_pipe"), Some(&2));
         assert_eq!(s.dropped.get("events"), Some(&1));
         assert!(!s.dropped.contains_key("trace"));
+    }
+
+    #[test]
+    fn served_over_http_on_loopback() {
+        use std::io::{Read, Write};
+        let m = Metrics::new();
+        m.findings.inc();
+        let addr = serve("127.0.0.1:0", m).unwrap();
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut body = String::new();
+        conn.read_to_string(&mut body).unwrap();
+        assert!(body.starts_with("HTTP/1.0 200"), "{body}");
+        assert!(body.contains("sensor_findings_total 1"), "{body}");
     }
 }

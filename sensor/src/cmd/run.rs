@@ -58,6 +58,9 @@ pub struct LiveArgs {
     /// Capture -> enrich queue length; events beyond it are dropped and counted.
     #[arg(long, value_name = "N", default_value_t = PipelineOptions::default().event_queue)]
     pub event_queue: usize,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
 }
 
 impl LiveArgs {
@@ -118,6 +121,10 @@ pub(crate) async fn live(
     duration: Option<f64>,
 ) -> anyhow::Result<()> {
     let metrics = Metrics::new();
+    if let Some(addr) = &args.metrics_addr {
+        let bound = sensor::metrics::serve(addr, metrics.clone())?;
+        tracing::info!("metrics at http://{bound}/metrics");
+    }
     let enricher = Enricher::new(EnrichConfig {
         limits: args.limits(),
         ..Default::default()
