@@ -124,6 +124,8 @@ pub struct MetadataRoots {
     pub docker: PathBuf,
     /// containerd's v2 task dirs: `/run/containerd/io.containerd.runtime.v2.task`.
     pub containerd_tasks: PathBuf,
+    /// Where the cgroup2 hierarchy is mounted (cgroup ids are its inodes).
+    pub cgroup2: PathBuf,
     /// podman keeps labels only in its database: when set, this `podman` is
     /// asked for them once per container (about 40 ms, then cached).
     pub podman: Option<PathBuf>,
@@ -135,6 +137,7 @@ impl Default for MetadataRoots {
             containers_storage: "/var/lib/containers/storage".into(),
             docker: "/var/lib/docker".into(),
             containerd_tasks: "/run/containerd/io.containerd.runtime.v2.task".into(),
+            cgroup2: cgroup2_mount(),
             podman: ["/usr/bin/podman", "/usr/local/bin/podman"]
                 .into_iter()
                 .map(PathBuf::from)
@@ -147,12 +150,14 @@ impl Default for MetadataRoots {
 #[derive(Debug, Clone)]
 pub struct ContainerResolver {
     roots: MetadataRoots,
+    cgroups: CgroupIndex,
     cache: Arc<Mutex<LruCache<String, Arc<ContainerInfo>>>>,
 }
 
 impl ContainerResolver {
     pub fn new(roots: MetadataRoots) -> Self {
         Self {
+            cgroups: CgroupIndex::new(roots.cgroup2.clone()),
             roots,
             cache: Arc::new(Mutex::new(LruCache::new(
                 NonZeroUsize::new(4096).expect("non-zero"),
@@ -160,10 +165,13 @@ impl ContainerResolver {
         }
     }
 
-    /// Container of process `pid` (None on the host).
-    pub fn for_pid(&self, proc: &Path, pid: u32) -> Option<Arc<ContainerInfo>> {
-        let text = std::fs::read_to_string(proc.join(pid.to_string()).join("cgroup")).ok()?;
-        let found = parse_proc_cgroup(&text)?;
+    /// Container of process `pid` (None on the host). When the process is
+    /// already gone, its cgroup is found from the event's cgroup id instead.
+    pub fn for_pid(&self, proc: &Path, pid: u32, cgroup_id: u64) -> Option<Arc<ContainerInfo>> {
+        let found = match std::fs::read_to_string(proc.join(pid.to_string()).join("cgroup")) {
+            Ok(text) => parse_proc_cgroup(&text)?,
+            Err(_) => parse_cgroup_path(&self.cgroups.path_of(cgroup_id)?)?,
+        };
         Some(self.describe(&found))
     }
 
@@ -209,6 +217,104 @@ impl ContainerResolver {
             complete |= fill_from_containerd(&self.roots.containerd_tasks, info);
         }
         complete
+    }
+}
+
+/// The cgroup2 mount: `/sys/fs/cgroup/unified` on hybrid hosts, else `/sys/fs/cgroup`.
+fn cgroup2_mount() -> PathBuf {
+    const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+    for candidate in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] {
+        let Ok(c) = std::ffi::CString::new(candidate) else {
+            continue;
+        };
+        let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: statfs fills the struct on success; it is read only then.
+        if unsafe { libc::statfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
+            continue;
+        }
+        // SAFETY: initialised by the successful statfs above.
+        let f_type = unsafe { st.assume_init() }.f_type;
+        #[allow(clippy::unnecessary_cast)] // f_type is not i64 on every target
+        if f_type as i64 == CGROUP2_SUPER_MAGIC {
+            return candidate.into();
+        }
+    }
+    "/sys/fs/cgroup".into()
+}
+
+/// cgroup id (the cgroup2 directory's inode) -> cgroup path, for processes
+/// that exited before `/proc/PID/cgroup` could be read. Rebuilt by walking
+/// the hierarchy on a miss, at most once per second.
+/// The index and when it was last built.
+type IndexState = (
+    std::collections::HashMap<u64, String>,
+    Option<std::time::Instant>,
+);
+
+#[derive(Debug, Clone)]
+struct CgroupIndex {
+    mount: PathBuf,
+    state: Arc<Mutex<IndexState>>,
+}
+
+impl CgroupIndex {
+    fn new(mount: PathBuf) -> Self {
+        Self {
+            mount,
+            state: Arc::new(Mutex::new((Default::default(), None))),
+        }
+    }
+
+    fn path_of(&self, cgroup_id: u64) -> Option<String> {
+        if cgroup_id == 0 {
+            return None;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(path) = state.0.get(&cgroup_id) {
+            return Some(path.clone());
+        }
+        let fresh = state
+            .1
+            .is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(1));
+        if fresh {
+            return None;
+        }
+        let mut index = std::collections::HashMap::new();
+        walk_cgroups(&self.mount, "", 0, &mut index);
+        *state = (index, Some(std::time::Instant::now()));
+        state.0.get(&cgroup_id).cloned()
+    }
+}
+
+fn walk_cgroups(
+    dir: &Path,
+    rel: &str,
+    depth: usize,
+    out: &mut std::collections::HashMap<u64, String>,
+) {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(meta) = std::fs::metadata(dir) {
+        out.insert(
+            meta.ino(),
+            if rel.is_empty() {
+                "/".into()
+            } else {
+                rel.into()
+            },
+        );
+    }
+    if depth >= 10 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let name = entry.file_name();
+            let child = format!("{rel}/{}", name.to_string_lossy());
+            walk_cgroups(&entry.path(), &child, depth + 1, out);
+        }
     }
 }
 
@@ -582,6 +688,7 @@ mod tests {
             docker: dir.path().join("docker"),
             containerd_tasks: dir.path().join("tasks"),
             podman: None,
+            cgroup2: dir.path().join("cgroup"),
         });
         let info =
             resolver.describe(&parse_cgroup_path(&format!("/libpod_parent/libpod-{ID}")).unwrap());
@@ -590,6 +697,23 @@ mod tests {
         assert_eq!(info.image_id.as_deref(), Some("abc123"));
         assert_eq!(info.created.as_deref(), Some("2024-05-01T10:00:00Z"));
         assert_eq!(info.labels, vec![("app".to_string(), "web".to_string())]);
+    }
+
+    #[test]
+    fn cgroup_id_finds_the_path_of_an_exited_process() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let leaf = dir
+            .path()
+            .join("libpod_parent")
+            .join(format!("libpod-{ID}"));
+        std::fs::create_dir_all(&leaf).unwrap();
+        let index = CgroupIndex::new(dir.path().to_owned());
+        let ino = std::fs::metadata(&leaf).unwrap().ino();
+        let path = index.path_of(ino).unwrap();
+        assert_eq!(path, format!("/libpod_parent/libpod-{ID}"));
+        assert_eq!(parse_cgroup_path(&path).unwrap().runtime, "podman");
+        assert_eq!(index.path_of(0), None);
     }
 
     #[test]
@@ -608,6 +732,7 @@ mod tests {
             docker: dir.path().join("docker"),
             containerd_tasks: dir.path().join("tasks"),
             podman: None,
+            cgroup2: dir.path().join("cgroup"),
         });
         let info = resolver.describe(&parse_cgroup_path(&format!("/docker/{ID}")).unwrap());
         assert_eq!(info.name.as_deref(), Some("redis"));
@@ -632,6 +757,7 @@ mod tests {
             docker: dir.path().join("none"),
             containerd_tasks: dir.path().join("tasks"),
             podman: None,
+            cgroup2: dir.path().join("cgroup"),
         });
         let info = resolver
             .describe(&parse_cgroup_path(&format!("/kubepods/besteffort/pod{POD}/{ID}")).unwrap());

@@ -116,7 +116,7 @@ impl Enricher {
         let opened_binary = self.open_binary(event, root.as_deref());
         let container = self
             .containers
-            .for_pid(proc, event.pid)
+            .for_pid(proc, event.pid, event.cgroup_id)
             .map(|c| (*c).clone());
         let stdin_feeder = match &event.script {
             Script::Stdin { stdin } if stdin.kind == StdinKind::Pipe => stdin
