@@ -208,7 +208,8 @@ impl Enricher {
         match live {
             Ok(root) => {
                 let root = Arc::new(root);
-                if event.mnt_ns != 0 && !roots.contains(&event.mnt_ns) {
+                // Always the latest: namespace inode numbers are reused once freed.
+                if event.mnt_ns != 0 {
                     roots.put(event.mnt_ns, root.clone());
                 }
                 Ok(root)

@@ -7,7 +7,7 @@ emit, and feeds those events to `sensor record --from-events`, so the trace
 holds real enrichment from this host: script contents read through
 /proc/PID/root, binary hashes, ancestry, container metadata.
 
-    sudo tests/traces/generate.py target/debug/sensor [--podman IMAGE]
+    sudo tests/traces/generate.py target/debug/sensor [--podman "$(tests/support/test-image.sh)"]
 
 Then refresh the golden findings: UPDATE_GOLDEN=1 cargo test --test replay
 """
