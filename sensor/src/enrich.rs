@@ -301,10 +301,29 @@ impl Enricher {
                     ))
                 }
             },
-            Script::Module { module } => ScriptSource::Missing(missing(
-                "python_module",
-                format!("-m {module}: module file not resolved"),
-            )),
+            Script::Module { module } => {
+                let root = match root {
+                    Ok(root) => root,
+                    Err(err) => return ScriptSource::Missing(missing(err.label(), err)),
+                };
+                let cwd = if event.cwd.is_empty() {
+                    resolve::cwd_of_pid(proc, event.pid).unwrap_or_default()
+                } else {
+                    event.cwd.0.clone()
+                };
+                for candidate in module_candidates(module, &cwd, event.binary.as_bytes()) {
+                    if let Ok(file) = root.open_regular(&candidate) {
+                        return ScriptSource::Opened {
+                            file,
+                            path: Some(RawString(candidate)),
+                        };
+                    }
+                }
+                ScriptSource::Missing(missing(
+                    "python_module",
+                    format!("-m {module}: no module file found in the process's root"),
+                ))
+            }
         }
     }
 
@@ -344,6 +363,55 @@ fn script_path(event: &ExecEvent) -> Option<RawString> {
         Script::Stdin { stdin } => stdin.path.clone(),
         Script::Inline { .. } | Script::Module { .. } => None,
     }
+}
+
+/// Where `python3 -m a.b` finds its code, in Python's search order (the cwd
+/// first: a dropped `evil.py` next to the command wins over the stdlib):
+/// `a/b.py` or the package's `a/b/__main__.py` under the cwd, then the
+/// standard library and site directories of the interpreter's version.
+fn module_candidates(module: &str, cwd: &[u8], binary: &[u8]) -> Vec<Vec<u8>> {
+    let valid = !module.is_empty()
+        && module
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if !valid {
+        return Vec::new();
+    }
+    let rel = module.replace('.', "/");
+    let base = binary.rsplit(|b| *b == b'/').next().unwrap_or(binary);
+    let version = std::str::from_utf8(base)
+        .ok()
+        .filter(|b| b.starts_with("python3.") && b[8..].chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_owned);
+    let mut dirs: Vec<Vec<u8>> = vec![if cwd.is_empty() {
+        b"/".to_vec()
+    } else {
+        cwd.to_vec()
+    }];
+    if let Some(v) = version {
+        for dir in [
+            format!("/usr/lib/{v}"),
+            format!("/usr/local/lib/{v}"),
+            format!("/usr/local/lib/{v}/site-packages"),
+            format!("/usr/local/lib/{v}/dist-packages"),
+            format!("/usr/lib/{v}/site-packages"),
+        ] {
+            dirs.push(dir.into_bytes());
+        }
+    }
+    dirs.push(b"/usr/lib/python3/dist-packages".to_vec());
+    let mut out = Vec::new();
+    for dir in dirs {
+        for tail in [format!("{rel}.py"), format!("{rel}/__main__.py")] {
+            let mut p = dir.clone();
+            if p.last() != Some(&b'/') {
+                p.push(b'/');
+            }
+            p.extend_from_slice(tail.as_bytes());
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// `feeder args | interpreter args` (or just the interpreter's args), the
@@ -547,6 +615,39 @@ mod tests {
         let (e, stats) = enricher.enrich(&ev, None);
         assert!(stats.used_cached_root);
         assert_eq!(e.script.unwrap().contents.as_deref(), Some("echo y\n"));
+    }
+
+    #[test]
+    fn python_modules_resolve_cwd_first_then_stdlib() {
+        let c = module_candidates("http.server", b"/work", b"/usr/bin/python3.11");
+        let c: Vec<String> = c
+            .into_iter()
+            .map(|p| String::from_utf8(p).unwrap())
+            .collect();
+        assert_eq!(c[0], "/work/http/server.py");
+        assert_eq!(c[1], "/work/http/server/__main__.py");
+        assert!(c.contains(&"/usr/lib/python3.11/http/server.py".to_string()));
+        assert!(module_candidates("../etc", b"/", b"/usr/bin/python3").is_empty());
+        assert!(module_candidates("a..b", b"/", b"/usr/bin/python3").is_empty());
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("evil.py"), "import os\n").unwrap();
+        let mut ev = event_for(
+            std::process::id(),
+            Script::Module {
+                module: "evil".into(),
+            },
+            "/usr/bin/python3.11",
+        );
+        ev.cwd = RawString::from(dir.path().to_str().unwrap());
+        let (e, _) = enricher().enrich(&ev, None);
+        assert_eq!(
+            e.content_origin,
+            ContentOrigin::FileRead,
+            "{:?}",
+            e.missing_reason
+        );
+        assert_eq!(e.script.unwrap().contents.as_deref(), Some("import os\n"));
     }
 
     #[test]
