@@ -52,5 +52,5 @@ fi
 rm -f "$rootfs.log"
 
 echo "test-image: importing rootfs as $image" >&2
-tar -C "$rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$image" >/dev/null
+tar -C "$rootfs" -c . | podman import --quiet --change 'CMD ["/bin/bash"]' - "$image" >/dev/null
 echo "$image"
