@@ -186,6 +186,21 @@ impl Enricher {
         )
     }
 
+    /// Use script bytes the kernel captured (the process read them) in place
+    /// of a script that could not be read from user space.
+    pub fn apply_kernel_content(
+        &self,
+        event: &ExecEvent,
+        enrichment: &mut Enrichment,
+        bytes: &[u8],
+    ) {
+        enrichment.script =
+            Some(content::from_bytes(bytes, self.cfg.limits).file_info(script_path(event), true));
+        enrichment.content_origin = ContentOrigin::KernelCapture;
+        enrichment.missing_reason = None;
+        enrichment.script_text = None;
+    }
+
     /// The process's root, checked to still be the exec'd process's mount
     /// namespace; else a root kept from that namespace.
     fn root_for(

