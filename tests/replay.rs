@@ -135,6 +135,14 @@ fn rescoring_agrees_with_the_recorded_verdicts() {
 }
 
 #[test]
+fn realtime_pacing_gives_the_same_findings() {
+    let trace = traces_dir().join("host.trace.jsonl");
+    let (paced, _) = replay(&trace, &["--realtime", "--speed", "1000"]);
+    let (flat_out, _) = replay(&trace, &[]);
+    assert_eq!(paced, flat_out);
+}
+
+#[test]
 fn not_a_trace_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.jsonl");

@@ -54,10 +54,11 @@ pub trait Scorer: Send + Sync + 'static {
     fn model_version(&self) -> String;
 }
 
-/// Turns a malicious detection into one output line (an SCC
-/// NotificationMessage); the finding module implements this.
+/// Turns a malicious detection into its output lines (SCC
+/// NotificationMessages: the main finding and any sibling categories); the
+/// finding module implements this.
 pub trait FindingBuilder: Send + Sync + 'static {
-    fn build(&self, detection: &Detection) -> anyhow::Result<serde_json::Value>;
+    fn build(&self, detection: &Detection) -> anyhow::Result<Vec<serde_json::Value>>;
 }
 
 /// Where findings go. Runs on its own thread: it may block (files, HTTP).
@@ -372,9 +373,11 @@ impl Pipeline {
                 }
                 metrics.malicious.inc();
                 match findings.build(&detection) {
-                    Ok(finding) => {
-                        if finding_tx.send(finding).await.is_err() {
-                            break;
+                    Ok(built) => {
+                        for finding in built {
+                            if finding_tx.send(finding).await.is_err() {
+                                break;
+                            }
                         }
                     }
                     Err(err) => {
@@ -604,8 +607,8 @@ mod tests {
 
     struct PidFinding;
     impl FindingBuilder for PidFinding {
-        fn build(&self, d: &Detection) -> anyhow::Result<serde_json::Value> {
-            Ok(serde_json::json!({ "pid": d.event.pid }))
+        fn build(&self, d: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
+            Ok(vec![serde_json::json!({ "pid": d.event.pid })])
         }
     }
 
