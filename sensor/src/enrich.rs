@@ -118,12 +118,21 @@ impl Enricher {
             .containers
             .for_pid(proc, event.pid, event.cgroup_id)
             .map(|c| (*c).clone());
-        let stdin_feeder = match &event.script {
-            Script::Stdin { stdin } if stdin.kind == StdinKind::Pipe => stdin
-                .inode
-                .and_then(|ino| process::stdin_feeder(proc, ino, event.pid, event.ppid)),
+        // `curl URL | bash` (stdin) and `bash <(curl URL)` (/dev/fd/63): name
+        // the process writing into the pipe.
+        let pipe_inode = match &event.script {
+            Script::Stdin { stdin } if stdin.kind == StdinKind::Pipe => stdin.inode,
+            Script::Fd { path } => resolve::fd_number(&path.0).and_then(|fd| {
+                let link = proc
+                    .join(event.pid.to_string())
+                    .join("fd")
+                    .join(fd.to_string());
+                pipe_inode_of(&std::fs::read_link(link).ok()?)
+            }),
             _ => None,
         };
+        let stdin_feeder =
+            pipe_inode.and_then(|ino| process::stdin_feeder(proc, ino, event.pid, event.ppid));
         let ancestors = process::ancestors(proc, event.ppid, self.cfg.max_ancestors);
 
         let limits = self.cfg.limits;
@@ -273,6 +282,13 @@ impl Enricher {
                             file,
                             path: Some(path.clone()),
                         },
+                        // Process substitution: reading would steal the interpreter's input.
+                        Err(ResolveError::NotRegular(resolve::FileKind::Fifo)) => {
+                            ScriptSource::Missing(missing(
+                                "fd_pipe",
+                                "script is a pipe (process substitution); only kernel capture sees it",
+                            ))
+                        }
                         Err(err) => ScriptSource::Missing(missing(err.label(), err)),
                     }
                 }
@@ -427,6 +443,15 @@ fn module_candidates(module: &str, cwd: &[u8], binary: &[u8]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// `pipe:[12345]` (an fd's link text) -> 12345.
+fn pipe_inode_of(link: &Path) -> Option<u64> {
+    link.to_str()?
+        .strip_prefix("pipe:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 /// `feeder args | interpreter args` (or just the interpreter's args), the
@@ -663,6 +688,37 @@ mod tests {
             e.missing_reason
         );
         assert_eq!(e.script.unwrap().contents.as_deref(), Some("import os\n"));
+    }
+
+    #[test]
+    fn process_substitution_names_the_feeder_and_never_reads_the_pipe() {
+        use std::os::fd::AsRawFd;
+        // This test process plays `bash /dev/fd/N`; `sleep` writes into the pipe.
+        let mut writer = std::process::Command::new("/bin/sleep")
+            .arg("30")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let fd = writer.stdout.as_ref().unwrap().as_raw_fd();
+        let ev = event_for(
+            std::process::id(),
+            Script::Fd {
+                path: RawString::from(format!("/dev/fd/{fd}")),
+            },
+            "/bin/bash",
+        );
+        let (e, _) = enricher().enrich(&ev, None);
+        writer.kill().unwrap();
+        writer.wait().unwrap();
+        assert_eq!(
+            missing_label(e.missing_reason.as_deref().unwrap()),
+            "fd_pipe"
+        );
+        let feeder = e.stdin_feeder.unwrap();
+        assert_eq!(feeder.pid, writer.id());
+        assert!(e.script_text.unwrap().starts_with("/bin/sleep 30 | "));
+        assert_eq!(pipe_inode_of(Path::new("pipe:[42]")), Some(42));
+        assert_eq!(pipe_inode_of(Path::new("/tmp/x")), None);
     }
 
     #[test]

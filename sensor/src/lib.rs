@@ -2,6 +2,7 @@
 //! Each stage is one module; data flows one way, as `event::ExecEvent` and what
 //! later stages derive from it.
 
+pub mod capture;
 pub mod container;
 pub mod content;
 pub mod detection;
@@ -12,4 +13,5 @@ pub mod metrics;
 pub mod pipeline;
 pub mod process;
 pub mod resolve;
+pub mod script;
 pub mod trace;

@@ -45,6 +45,7 @@ pub const MISSING_REASONS: &[&str] = &[
     "stdin_socket",
     "stdin_tty",
     "stdin_other",
+    "fd_pipe",
     "python_module",
 ];
 

