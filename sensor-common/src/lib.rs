@@ -1,2 +1,224 @@
 //! Plain `#[repr(C)]` types shared by `sensor-ebpf` (kernel) and `sensor` (user space).
+//!
+//! Everything that crosses the kernel boundary is defined here once: the
+//! load-time configuration (kernel struct offsets resolved from BTF, capture
+//! limits), the interpreter-map value, and the ring-buffer record layout.
 #![no_std]
+
+/// Length of `task_struct::comm`.
+pub const COMM_LEN: usize = 16;
+/// Interpreter names are looked up by basename, NUL-padded to this length.
+pub const NAME_LEN: usize = 32;
+
+/// Hard capacity of argv bytes one exec record can carry (the runtime limit
+/// `Config::max_argv_bytes` is at most this).
+pub const ARGV_CAP: usize = 32 * 1024;
+/// Hard capacity for the located script argument (`-c` literal, script path).
+pub const SCRIPT_ARG_CAP: usize = 16 * 1024;
+/// Cap for each kernel string copied as a whole (filename, interpreter path).
+pub const PATH_CAP: usize = 1024;
+/// One path component (`NAME_MAX` + NUL).
+pub const COMPONENT_CAP: usize = 256;
+/// Path walks (cwd, stdin, shell exe) stop after this many components.
+pub const PATH_DEPTH: u32 = 48;
+/// Bytes reserved for one walked path (components, leaf first).
+pub const WALK_CAP: usize = 4096;
+/// Variable data area of one record; a power of two so offsets can be masked.
+pub const DATA_CAP: usize = 64 * 1024;
+/// Bytes of script content carried by one content record.
+pub const CHUNK_CAP: usize = 4096;
+
+/// `Record::kind`.
+pub const KIND_EXEC: u32 = 1;
+/// A shell's execve failed with ENOEXEC: the shell interprets the file itself.
+pub const KIND_ENOEXEC: u32 = 2;
+/// Bytes a tracked interpreter read from its script or stdin.
+pub const KIND_CONTENT: u32 = 3;
+/// A tracked interpreter process exited.
+pub const KIND_EXIT: u32 = 4;
+
+/// `ExecHeader::flags`.
+pub const FLAG_ARGV_TRUNCATED: u32 = 1 << 0;
+/// The cwd walk hit `PATH_DEPTH` or `WALK_CAP`: the path misses its top.
+pub const FLAG_CWD_TRUNCATED: u32 = 1 << 1;
+/// `script_arg` holds the located script argument.
+pub const FLAG_SCRIPT_ARG: u32 = 1 << 2;
+/// The located script argument was longer than the copy limit.
+pub const FLAG_SCRIPT_ARG_TRUNCATED: u32 = 1 << 3;
+/// The in-kernel scan ran out of budget before finding the script argument.
+pub const FLAG_SCAN_EXHAUSTED: u32 = 1 << 4;
+/// A shell option cluster before the script argument contained `c`.
+pub const FLAG_SEEN_C: u32 = 1 << 5;
+/// Python: the located argument is the value of `-m`.
+pub const FLAG_SEEN_M: u32 = 1 << 6;
+/// stdin path was walked and is present in the data area.
+pub const FLAG_STDIN_PATH: u32 = 1 << 7;
+/// The located argument is `-` (Python: read the program from stdin).
+pub const FLAG_ARG_IS_DASH: u32 = 1 << 8;
+/// A shell option cluster before the script argument contained `s`.
+pub const FLAG_SEEN_S: u32 = 1 << 9;
+
+/// Interpreter-map values: which option grammar the in-kernel scan applies.
+pub const FAMILY_SHELL: u8 = 1;
+pub const FAMILY_PYTHON: u8 = 2;
+/// `busybox APPLET ...`: skip the applet name, then parse like a shell.
+pub const FAMILY_BUSYBOX: u8 = 3;
+
+/// Value of the `INTERPRETERS` map (key: basename, NUL-padded to `NAME_LEN`;
+/// `python3.X` is the key for any `python3.<digits>`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Interpreter {
+    pub family: u8,
+    /// Non-zero for shells that interpret a `#!`-less file after ENOEXEC.
+    pub enoexec: u8,
+    pub _pad: [u8; 6],
+}
+
+/// Byte offsets of the kernel struct members the programs read, resolved at
+/// load time from `/sys/kernel/btf/vmlinux` (aya-ebpf has no CO-RE).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offsets {
+    pub task_real_parent: u32,
+    pub task_tgid: u32,
+    pub task_mm: u32,
+    pub task_fs: u32,
+    pub task_files: u32,
+    pub task_nsproxy: u32,
+    pub task_thread_pid: u32,
+    pub mm_arg_start: u32,
+    pub mm_arg_end: u32,
+    pub mm_exe_file: u32,
+    pub bprm_file: u32,
+    pub bprm_filename: u32,
+    pub bprm_interp: u32,
+    pub file_f_path: u32,
+    pub file_f_inode: u32,
+    pub path_mnt: u32,
+    pub path_dentry: u32,
+    pub dentry_d_parent: u32,
+    pub dentry_d_name_name: u32,
+    pub vfsmount_mnt_root: u32,
+    pub mount_mnt: u32,
+    pub mount_mnt_parent: u32,
+    pub mount_mnt_mountpoint: u32,
+    pub fs_root: u32,
+    pub fs_pwd: u32,
+    pub nsproxy_mnt_ns: u32,
+    pub mnt_ns_inum: u32,
+    pub pid_level: u32,
+    pub pid_numbers: u32,
+    pub upid_size: u32,
+    pub upid_ns: u32,
+    pub pid_ns_inum: u32,
+    pub files_fdt: u32,
+    pub fdtable_fd: u32,
+    pub fdtable_max_fds: u32,
+    pub inode_i_mode: u32,
+    pub inode_i_ino: u32,
+    pub inode_i_rdev: u32,
+}
+
+/// Read-only global `CONFIG` of the eBPF object, set by the loader.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    pub offsets: Offsets,
+    /// argv bytes copied per exec (<= `ARGV_CAP`).
+    pub max_argv_bytes: u32,
+    /// Bytes copied of the located script argument (<= `SCRIPT_ARG_CAP`).
+    pub max_script_arg_bytes: u32,
+    /// Iterations the in-kernel argv scan may spend looking for the script
+    /// argument past the argv window (one per argument or 255-byte piece).
+    pub scan_budget: u32,
+    /// Script content bytes copied per process (0 disables content capture).
+    pub max_content_bytes: u32,
+    /// The sensor's own pid: its reads are never captured.
+    pub self_pid: u32,
+    pub _pad: u32,
+}
+
+/// Fixed part of every ring-buffer record; `kind` says which.
+/// Exec and ENOEXEC records are followed by a data area holding, in order:
+/// `filename_len` bytes, `binary_len` bytes, `cwd_len` bytes of cwd components
+/// (leaf first, each NUL-terminated), `stdin_path_len` bytes of stdin path
+/// components (same form), `argv_len` argv bytes (NUL-separated as in the
+/// process's memory), `script_arg_len` bytes of the located script argument.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecHeader {
+    pub kind: u32,
+    pub flags: u32,
+    pub ktime_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// `Interpreter::family` of the matched binary.
+    pub family: u32,
+    pub cgroup_id: u64,
+    pub mnt_ns: u64,
+    pub pid_ns: u64,
+    pub comm: [u8; COMM_LEN],
+    /// `i_mode` of the inode behind fd 0 (0: fd 0 closed).
+    pub stdin_mode: u32,
+    /// `i_rdev` of that inode (character devices), kernel encoding.
+    pub stdin_rdev: u32,
+    pub stdin_ino: u64,
+    /// `arg_end - arg_start`: total argv bytes in the process.
+    pub argv_total: u32,
+    pub filename_len: u32,
+    pub binary_len: u32,
+    pub cwd_len: u32,
+    pub stdin_path_len: u32,
+    pub argv_len: u32,
+    pub script_arg_len: u32,
+    /// Index in argv of the located script argument.
+    pub script_arg_index: u32,
+}
+
+/// A piece of what a tracked interpreter read (phase 2 content capture).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ContentHeader {
+    pub kind: u32,
+    /// fd the bytes were read from.
+    pub fd: u32,
+    pub ktime_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    /// Offset of these bytes in what this process read from `fd` so far.
+    pub offset: u64,
+    /// Inode the fd refers to (to tell the script from other files).
+    pub ino: u64,
+    pub len: u32,
+    /// Non-zero once the per-process limit was reached with this chunk.
+    pub limit_reached: u32,
+}
+
+/// A tracked interpreter process exited: its content is complete.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExitRecord {
+    pub kind: u32,
+    pub pid: u32,
+    pub ktime_ns: u64,
+}
+
+/// Indices of the per-CPU `COUNTERS` array.
+pub const COUNTER_EXEC_DROPS: u32 = 0;
+pub const COUNTER_CONTENT_DROPS: u32 = 1;
+pub const COUNTER_EXECS_SEEN: u32 = 2;
+pub const COUNTER_CONTENT_BYTES: u32 = 3;
+pub const COUNTER_TRACKED_FULL: u32 = 4;
+pub const COUNTERS_LEN: u32 = 8;
+
+#[cfg(feature = "user")]
+mod pod {
+    // SAFETY: all are #[repr(C)] structs of integers with no padding holes
+    // that user space could misread.
+    unsafe impl aya::Pod for super::Config {}
+    unsafe impl aya::Pod for super::Interpreter {}
+}

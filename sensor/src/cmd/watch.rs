@@ -1,16 +1,136 @@
+use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use sensor::capture::{Capture, CaptureConfig, CaptureEvent, DEFAULT_INTERPRETERS};
 
 /// `sensor watch`
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Stop after this many seconds (default: until Ctrl-C).
+    /// Stop after this many seconds (default: until Ctrl-C or SIGTERM).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
     /// Write events to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Interpreter basenames to capture, comma-separated (`python3.X` matches
+    /// any python3.<digits>).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', default_values_t = DEFAULT_INTERPRETERS.iter().map(|s| s.to_string()).collect::<Vec<_>>())]
+    pub interpreters: Vec<String>,
+    /// argv elements kept per event; more sets argv_truncated.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_args: usize,
+    /// argv bytes copied per event (64..=32768); more sets argv_truncated
+    /// and the script argument is still found and copied.
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    pub max_argv_bytes: u32,
+    /// Bytes copied of a script argument found past the argv window (64..=16384).
+    #[arg(long, value_name = "BYTES", default_value_t = 8192)]
+    pub max_script_arg_bytes: u32,
+    /// Kernel ring buffer size in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub ring_buffer_bytes: u32,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`sensor watch` is not built yet")
+impl Args {
+    fn capture_config(&self) -> CaptureConfig {
+        CaptureConfig {
+            interpreters: self.interpreters.clone(),
+            max_args: self.max_args,
+            max_argv_bytes: self.max_argv_bytes,
+            max_script_arg_bytes: self.max_script_arg_bytes,
+            ring_buffer_bytes: self.ring_buffer_bytes,
+            ..CaptureConfig::default()
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(watch(args))
+}
+
+async fn watch(args: Args) -> anyhow::Result<()> {
+    let mut out: Box<dyn Write + Send> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create output file {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let (capture, mut events) = Capture::start(args.capture_config())?;
+    tracing::info!("capturing interpreter execs");
+    let stop = stop_signal(args.duration);
+    tokio::pin!(stop);
+    let mut stopped = false;
+    let mut capture = Some(capture);
+    let mut stats = None;
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                if let CaptureEvent::Exec(exec) = event {
+                    serde_json::to_writer(&mut out, &exec)?;
+                    out.write_all(b"\n")?;
+                    // Line-at-a-time when nothing else is queued, for tail -f.
+                    if events.is_empty() {
+                        out.flush()?;
+                    }
+                }
+            }
+            _ = &mut stop, if !stopped => {
+                stopped = true;
+                // Detach, drain the ring buffer; the channel closes after.
+                if let Some(capture) = capture.take() {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    tokio::spawn(async move { let _ = tx.send(capture.stop().await); });
+                    stats = Some(rx);
+                }
+            }
+        }
+    }
+    out.flush()?;
+    let stats = match stats {
+        Some(rx) => rx.await.unwrap_or_default(),
+        None => match capture.take() {
+            Some(capture) => capture.stop().await,
+            None => Default::default(),
+        },
+    };
+    eprintln!(
+        "sensor watch: {} events seen, {} dropped (ring buffer full: {}, undecodable: {})",
+        stats.events,
+        stats.dropped(),
+        stats.exec_drops,
+        stats.decode_errors
+    );
+    Ok(())
+}
+
+/// Resolves at `--duration`, Ctrl-C or SIGTERM, whichever comes first.
+async fn stop_signal(duration: Option<f64>) {
+    let timer = async {
+        match duration {
+            Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await,
+            None => std::future::pending().await,
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = timer => {}
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }

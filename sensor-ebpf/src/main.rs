@@ -1,0 +1,513 @@
+//! Kernel side of the sensor: sees every exec of a script interpreter.
+//!
+//! Programs:
+//! - `tp_btf/sched_process_exec`: after a successful exec, with the new mm in
+//!   place and `linux_binprm` at hand (`interp` = the `#!` interpreter). If the
+//!   binary is in `INTERPRETERS`, one exec record goes to `EVENTS`.
+//! - `syscalls:sys_enter_execve(at)` / `sys_exit_execve(at)`: a shell whose
+//!   execve fails with ENOEXEC interprets the file itself; that is reported as
+//!   an ENOEXEC record.
+//! - `syscalls:sys_enter_read`/`sys_exit_read` + `sched:sched_process_exit`:
+//!   content capture of what tracked interpreters read (see `content`).
+//!
+//! aya-ebpf has no CO-RE: every kernel struct member is read at an offset that
+//! user space resolved from the running kernel's BTF and passed in `CONFIG`.
+#![no_std]
+#![no_main]
+
+mod content;
+mod kernel;
+mod scan;
+
+use aya_ebpf::{
+    helpers::{
+        bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_get_current_pid_tgid,
+        bpf_get_current_uid_gid, bpf_ktime_get_boot_ns, bpf_probe_read_kernel_str_bytes,
+        bpf_probe_read_user_str_bytes,
+        generated::{bpf_get_current_task, bpf_get_smp_processor_id, bpf_ringbuf_output},
+    },
+    macros::{btf_tracepoint, map, tracepoint},
+    maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
+    programs::{BtfTracePointContext, TracePointContext},
+    EbpfContext, Global,
+};
+use sensor_common::*;
+
+use kernel::{off, read_ptr, read_u32};
+
+#[no_mangle]
+static CONFIG: Global<Config> = Global::new(unsafe { core::mem::zeroed() });
+
+/// Exec, ENOEXEC, content and exit records for user space.
+#[map]
+static EVENTS: RingBuf = RingBuf::with_byte_size(16 * 1024 * 1024, 0);
+
+/// Interpreter basenames (NUL-padded) -> option grammar. Filled by user space.
+#[map]
+static INTERPRETERS: HashMap<[u8; NAME_LEN], Interpreter> = HashMap::with_max_entries(1024, 0);
+
+/// Per-CPU counters (drops, sightings); see `COUNTER_*`.
+#[map]
+static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(COUNTERS_LEN, 0);
+
+/// One record under construction per CPU (index = CPU id). Too big for a
+/// per-CPU array (32 KiB value limit), so user space sizes it to the CPU count.
+#[map]
+static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
+
+/// execve calls made by shells, kept from sys_enter to sys_exit (key: tid).
+#[map]
+static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(8192, 0);
+
+#[repr(C)]
+pub struct Scratch {
+    pub header: ExecHeader,
+    /// Sections are written at masked offsets below `DATA_CAP`; the slack
+    /// after it lets the verifier accept any section size at any such offset.
+    pub data: [u8; DATA_CAP + 2 * ARGV_CAP],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Pending {
+    filename: u64,
+    argv: u64,
+    family: u32,
+    _pad: u32,
+}
+
+const MASK: u32 = DATA_CAP as u32 - 1;
+const ENOEXEC: i64 = 8;
+const S_IFMT: u32 = 0o170000;
+const S_IFREG: u32 = 0o100000;
+const S_IFCHR: u32 = 0o020000;
+
+#[inline(always)]
+fn bump(counter: u32, by: u64) {
+    if let Some(value) = COUNTERS.get_ptr_mut(counter) {
+        unsafe { *value += by };
+    }
+}
+
+#[inline(always)]
+fn scratch() -> Option<&'static mut Scratch> {
+    let cpu = unsafe { bpf_get_smp_processor_id() };
+    SCRATCH.get_ptr_mut(cpu).map(|p| unsafe { &mut *p })
+}
+
+/// Writes go to `data[pos & MASK ..]`: always inside the value.
+#[inline(always)]
+fn at(s: &mut Scratch, pos: u32) -> *mut u8 {
+    unsafe { s.data.as_mut_ptr().add((pos & MASK) as usize) }
+}
+
+#[btf_tracepoint(function = "sched_process_exec")]
+pub fn sched_process_exec(ctx: BtfTracePointContext) -> u32 {
+    let task: u64 = ctx.arg(0);
+    let bprm: u64 = ctx.arg(2);
+    let _ = on_exec(task, bprm);
+    0
+}
+
+fn on_exec(task: u64, bprm: u64) -> Option<()> {
+    let s = scratch()?;
+    // filename, then interp: both needed for the record, interp for the match.
+    let filename = read_ptr(bprm + off!(bprm_filename) as u64);
+    let filename_len = kstr(s, 0, filename, PATH_CAP);
+    let interp = read_ptr(bprm + off!(bprm_interp) as u64);
+    let binary_len = kstr(s, filename_len, interp, PATH_CAP);
+    let file = read_ptr(bprm + off!(bprm_file) as u64);
+    let found = match_basename(at(s, filename_len), binary_len).or_else(|| {
+        match_dentry(read_ptr(
+            file + (off!(file_f_path) + off!(path_dentry)) as u64,
+        ))
+    })?;
+
+    bump(COUNTER_EXECS_SEEN, 1);
+    let h = &mut s.header;
+    h.kind = KIND_EXEC;
+    h.flags = 0;
+    h.family = found.family as u32;
+    h.filename_len = filename_len;
+    h.binary_len = binary_len;
+    let mut pos = filename_len + binary_len;
+    pos = fill_task(s, task, pos);
+
+    // argv after the #! rewrite lives in the new mm.
+    let mm = read_ptr(task + off!(task_mm) as u64);
+    let start = read_ptr(mm + off!(mm_arg_start) as u64);
+    let end = read_ptr(mm + off!(mm_arg_end) as u64);
+    pos = argv_window(s, pos, start, end, found.family);
+
+    content::track(found.family);
+    submit(s, pos, COUNTER_EXEC_DROPS);
+    Some(())
+}
+
+/// Common part of exec and ENOEXEC records: ids, namespaces, cwd, stdin.
+/// Returns the new data position.
+#[inline(always)]
+fn fill_task(s: &mut Scratch, task: u64, mut pos: u32) -> u32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let uid_gid = bpf_get_current_uid_gid();
+    let h = &mut s.header;
+    h.ktime_ns = unsafe { bpf_ktime_get_boot_ns() };
+    h.pid = (pid_tgid >> 32) as u32;
+    h.tid = pid_tgid as u32;
+    h.uid = uid_gid as u32;
+    h.gid = (uid_gid >> 32) as u32;
+    h.comm = bpf_get_current_comm().unwrap_or([0; COMM_LEN]);
+    h.cgroup_id = unsafe { bpf_get_current_cgroup_id() };
+    let parent = read_ptr(task + off!(task_real_parent) as u64);
+    h.ppid = read_u32(parent + off!(task_tgid) as u64);
+    let nsproxy = read_ptr(task + off!(task_nsproxy) as u64);
+    let mnt_ns = read_ptr(nsproxy + off!(nsproxy_mnt_ns) as u64);
+    h.mnt_ns = read_u32(mnt_ns + off!(mnt_ns_inum) as u64) as u64;
+    let pid = read_ptr(task + off!(task_thread_pid) as u64);
+    let level = read_u32(pid + off!(pid_level) as u64) & 0x1f;
+    let upid = pid as u64 + off!(pid_numbers) as u64 + level as u64 * off!(upid_size) as u64;
+    let pid_ns = read_ptr(upid + off!(upid_ns) as u64);
+    h.pid_ns = read_u32(pid_ns + off!(pid_ns_inum) as u64) as u64;
+
+    let fs = read_ptr(task + off!(task_fs) as u64);
+    let root = fs + off!(fs_root) as u64;
+    let (cwd_len, cwd_full) = kernel::walk_path(s, pos, fs + off!(fs_pwd) as u64, root);
+    s.header.cwd_len = cwd_len;
+    if !cwd_full {
+        s.header.flags |= FLAG_CWD_TRUNCATED;
+    }
+    pos += cwd_len;
+
+    // fd 0: what stdin is, and its path for files and ttys.
+    s.header.stdin_mode = 0;
+    s.header.stdin_ino = 0;
+    s.header.stdin_rdev = 0;
+    s.header.stdin_path_len = 0;
+    let files = read_ptr(task + off!(task_files) as u64);
+    let fdt = read_ptr(files + off!(files_fdt) as u64);
+    let max_fds = read_u32(fdt + off!(fdtable_max_fds) as u64);
+    if max_fds > 0 {
+        let fds = read_ptr(fdt + off!(fdtable_fd) as u64);
+        let file0 = read_ptr(fds);
+        if file0 != 0 {
+            let inode = read_ptr(file0 + off!(file_f_inode) as u64);
+            let mode = kernel::read_u16(inode + off!(inode_i_mode) as u64) as u32;
+            s.header.stdin_mode = mode;
+            s.header.stdin_ino = read_ptr(inode + off!(inode_i_ino) as u64);
+            s.header.stdin_rdev = read_u32(inode + off!(inode_i_rdev) as u64);
+            let kind = mode & S_IFMT;
+            if kind == S_IFREG || kind == S_IFCHR {
+                let (len, _) = kernel::walk_path(s, pos, file0 + off!(file_f_path) as u64, root);
+                s.header.stdin_path_len = len;
+                s.header.flags |= FLAG_STDIN_PATH;
+                pos += len;
+            }
+        }
+    }
+    pos
+}
+
+/// Copy the first `max_argv_bytes` of argv; past that, find the script
+/// argument with the in-kernel scan and copy it too.
+#[inline(always)]
+fn argv_window(s: &mut Scratch, mut pos: u32, start: u64, end: u64, family: u8) -> u32 {
+    let total = end.saturating_sub(start);
+    s.header.argv_total = total.min(u32::MAX as u64) as u32;
+    s.header.argv_len = 0;
+    s.header.script_arg_len = 0;
+    s.header.script_arg_index = 0;
+    let max = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_argv_bytes) };
+    let want = total.min(max as u64).min(ARGV_CAP as u64) as u32;
+    let want = want & (2 * ARGV_CAP as u32 - 1);
+    if want > 0 && pos < DATA_CAP as u32 {
+        let dst = at(s, pos);
+        if unsafe {
+            aya_ebpf::helpers::generated::bpf_probe_read_user(
+                dst as *mut _,
+                want,
+                start as *const _,
+            )
+        } == 0
+        {
+            s.header.argv_len = want;
+            pos += want;
+        }
+    }
+    if (want as u64) < total {
+        s.header.flags |= FLAG_ARGV_TRUNCATED;
+        pos = scan::locate_and_copy(s, pos, start, end, family);
+    }
+    pos
+}
+
+/// Send `header + data[..pos]`; count a drop when the ring buffer is full.
+#[inline(always)]
+fn submit(s: &mut Scratch, pos: u32, drop_counter: u32) {
+    let size = (core::mem::size_of::<ExecHeader>() as u32 + (pos & MASK)) as u64;
+    let ret = unsafe {
+        bpf_ringbuf_output(
+            &EVENTS as *const _ as *mut _,
+            s as *mut Scratch as *mut _,
+            size,
+            0,
+        )
+    };
+    if ret != 0 {
+        bump(drop_counter, 1);
+    }
+}
+
+/// Copy a kernel string to `data[pos..]`; returns its length without NUL.
+#[inline(always)]
+fn kstr(s: &mut Scratch, pos: u32, src: u64, cap: usize) -> u32 {
+    if src == 0 || pos >= DATA_CAP as u32 {
+        return 0;
+    }
+    let dst = unsafe { core::slice::from_raw_parts_mut(at(s, pos), cap) };
+    match unsafe { bpf_probe_read_kernel_str_bytes(src as *const u8, dst) } {
+        Ok(bytes) => bytes.len() as u32,
+        Err(_) => 0,
+    }
+}
+
+/// Copy a user string to `data[pos..]`; returns its length without NUL.
+#[inline(always)]
+fn ustr(s: &mut Scratch, pos: u32, src: u64, cap: usize) -> u32 {
+    if src == 0 || pos >= DATA_CAP as u32 {
+        return 0;
+    }
+    let dst = unsafe { core::slice::from_raw_parts_mut(at(s, pos), cap) };
+    match unsafe { bpf_probe_read_user_str_bytes(src as *const u8, dst) } {
+        Ok(bytes) => bytes.len() as u32,
+        Err(_) => 0,
+    }
+}
+
+const CONFIG_PTR: *const Config = &CONFIG as *const Global<Config> as *const Config;
+
+/// Look up the basename of the path at `path[..len]` (in scratch memory).
+#[inline(always)]
+fn match_basename(path: *const u8, len: u32) -> Option<Interpreter> {
+    let mut last = 0u32;
+    let mut i = 0u32;
+    while i < PATH_CAP as u32 {
+        if i >= len {
+            break;
+        }
+        if unsafe { *path.add(i as usize) } == b'/' {
+            last = i + 1;
+        }
+        i += 1;
+    }
+    let mut key = [0u8; NAME_LEN];
+    let name = unsafe { path.add((last & (PATH_CAP as u32 - 1)) as usize) };
+    unsafe { bpf_probe_read_kernel_str_bytes(name, &mut key).ok()? };
+    lookup_name(&mut key)
+}
+
+/// Look up a dentry's name (the real file behind a symlinked interpreter path).
+#[inline(always)]
+fn match_dentry(dentry: u64) -> Option<Interpreter> {
+    let name = read_ptr(dentry + off!(dentry_d_name_name) as u64);
+    if name == 0 {
+        return None;
+    }
+    let mut key = [0u8; NAME_LEN];
+    unsafe { bpf_probe_read_kernel_str_bytes(name as *const u8, &mut key).ok()? };
+    lookup_name(&mut key)
+}
+
+/// Exact name, then `name.X` for a `name.<digits>` (python3.12 -> python3.X).
+#[inline(always)]
+fn lookup_name(key: &mut [u8; NAME_LEN]) -> Option<Interpreter> {
+    if key[0] == 0 {
+        return None;
+    }
+    if let Some(found) = unsafe { INTERPRETERS.get(&*key) } {
+        return Some(*found);
+    }
+    let mut dot = 0usize;
+    let mut digits = true;
+    let mut i = 1usize;
+    while i < NAME_LEN {
+        let c = key[i];
+        if c == 0 {
+            break;
+        }
+        if c == b'.' {
+            dot = i;
+            digits = true;
+        } else if !c.is_ascii_digit() {
+            digits = false;
+        }
+        i += 1;
+    }
+    if dot == 0 || !digits || dot + 1 >= NAME_LEN || key[dot + 1] == 0 {
+        return None;
+    }
+    key[dot + 1] = b'X';
+    let mut j = dot + 2;
+    while j < NAME_LEN {
+        key[j] = 0;
+        j += 1;
+    }
+    unsafe { INTERPRETERS.get(&*key) }.copied()
+}
+
+/// The interpreter entry of the current task's executable, if it is one.
+#[inline(always)]
+fn current_exe_interpreter(task: u64) -> Option<Interpreter> {
+    let mm = read_ptr(task + off!(task_mm) as u64);
+    let exe = read_ptr(mm + off!(mm_exe_file) as u64);
+    if exe == 0 {
+        return None;
+    }
+    match_dentry(read_ptr(
+        exe + (off!(file_f_path) + off!(path_dentry)) as u64,
+    ))
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_execve")]
+pub fn sys_enter_execve(ctx: TracePointContext) -> u32 {
+    // struct { common 8; int nr; pad; const char *filename @16; argv @24; envp @32 }
+    let filename: u64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
+    let argv: u64 = unsafe { ctx.read_at(24) }.unwrap_or(0);
+    remember_exec(filename, argv);
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_execveat")]
+pub fn sys_enter_execveat(ctx: TracePointContext) -> u32 {
+    // { fd @16; filename @24; argv @32; envp @40; flags @48 }
+    let filename: u64 = unsafe { ctx.read_at(24) }.unwrap_or(0);
+    let argv: u64 = unsafe { ctx.read_at(32) }.unwrap_or(0);
+    remember_exec(filename, argv);
+    0
+}
+
+#[inline(always)]
+fn remember_exec(filename: u64, argv: u64) {
+    let task = unsafe { bpf_get_current_task() };
+    let Some(interp) = current_exe_interpreter(task) else {
+        return;
+    };
+    if interp.enoexec == 0 {
+        return;
+    }
+    let tid = bpf_get_current_pid_tgid() as u32;
+    let pending = Pending {
+        filename,
+        argv,
+        family: interp.family as u32,
+        _pad: 0,
+    };
+    let _ = PENDING.insert(&tid, &pending, 0);
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_execve")]
+pub fn sys_exit_execve(ctx: TracePointContext) -> u32 {
+    on_exec_exit(&ctx);
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_execveat")]
+pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
+    on_exec_exit(&ctx);
+    0
+}
+
+#[inline(always)]
+fn on_exec_exit(ctx: &TracePointContext) {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    let Some(pending) = (unsafe { PENDING.get(&tid) }).copied() else {
+        return;
+    };
+    let _ = PENDING.remove(&tid);
+    // { common 8; int nr; pad; long ret @16 }
+    let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
+    if ret != -ENOEXEC {
+        return;
+    }
+    let _ = on_enoexec(&pending);
+}
+
+/// The shell keeps running and reads the `#!`-less file itself.
+fn on_enoexec(pending: &Pending) -> Option<()> {
+    let s = scratch()?;
+    let task = unsafe { bpf_get_current_task() };
+    let filename_len = ustr(s, 0, pending.filename, PATH_CAP);
+    // binary: the shell's own executable, walked like cwd (components).
+    let mm = read_ptr(task + off!(task_mm) as u64);
+    let exe = read_ptr(mm + off!(mm_exe_file) as u64);
+    let fs = read_ptr(task + off!(task_fs) as u64);
+    let (binary_len, _) = kernel::walk_path(
+        s,
+        filename_len,
+        exe + off!(file_f_path) as u64,
+        fs + off!(fs_root) as u64,
+    );
+    let h = &mut s.header;
+    h.kind = KIND_ENOEXEC;
+    h.flags = 0;
+    h.family = pending.family;
+    h.filename_len = filename_len;
+    h.binary_len = binary_len;
+    let mut pos = filename_len + binary_len;
+    pos = fill_task(s, task, pos);
+    pos = user_argv_array(s, pos, pending.argv);
+    submit(s, pos, COUNTER_EXEC_DROPS);
+    Some(())
+}
+
+/// ENOEXEC: argv is still the caller's `char **` array; copy each string.
+#[inline(always)]
+fn user_argv_array(s: &mut Scratch, mut pos: u32, argv: u64) -> u32 {
+    s.header.argv_len = 0;
+    s.header.argv_total = 0;
+    s.header.script_arg_len = 0;
+    s.header.script_arg_index = 0;
+    let max = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_argv_bytes) };
+    let mut i = 0u64;
+    let mut len = 0u32;
+    while i < 128 {
+        let Ok(arg) =
+            (unsafe { aya_ebpf::helpers::bpf_probe_read_user((argv + i * 8) as *const u64) })
+        else {
+            break;
+        };
+        if arg == 0 {
+            break;
+        }
+        if len + COMPONENT_CAP as u32 > max || pos + len >= DATA_CAP as u32 {
+            s.header.flags |= FLAG_ARGV_TRUNCATED;
+            break;
+        }
+        let n = ustr(s, pos + len, arg, COMPONENT_CAP);
+        // keep the NUL separator, as in a process's argv memory
+        len += n + 1;
+        i += 1;
+    }
+    if i == 128 {
+        s.header.flags |= FLAG_ARGV_TRUNCATED;
+    }
+    s.header.argv_len = len;
+    s.header.argv_total = len;
+    pos += len;
+    pos
+}
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+#[link_section = "license"]
+#[no_mangle]
+static LICENSE: [u8; 4] = *b"GPL\0";
+
+// Silence unused warnings for helpers only some programs use.
+#[allow(dead_code)]
+fn _uses(ctx: &BtfTracePointContext) -> *mut core::ffi::c_void {
+    ctx.as_ptr()
+}

@@ -1,0 +1,369 @@
+//! Capture: every exec of a script interpreter, from the kernel, as
+//! [`ExecEvent`]s.
+//!
+//! # Design
+//! `sensor-ebpf` hooks `tp_btf/sched_process_exec` (after a successful exec:
+//! the new mm holds argv after any `#!` rewrite, `linux_binprm::interp` names
+//! the interpreter really executed) and `syscalls:sys_{enter,exit}_execve(at)`
+//! (a shell whose execve fails with ENOEXEC interprets the `#!`-less file
+//! itself). The basename of the executed binary (or of the file it resolves
+//! to) is looked up in the `INTERPRETERS` map, so only interpreter execs reach
+//! the ring buffer; `python3.X` matches any `python3.<digits>`.
+//!
+//! aya-ebpf 0.2 has no CO-RE, so [`offsets`] resolves every kernel struct
+//! member the programs read (task_struct, mm_struct, linux_binprm, dentry,
+//! mount, fs_struct, nsproxy, pid, files_struct, inode...) from
+//! `/sys/kernel/btf/vmlinux` at load time, walking anonymous struct/union
+//! members, and passes them in the read-only `CONFIG` global: one binary for
+//! every kernel with BTF, no build-time kernel headers.
+//!
+//! Per exec the kernel copies: ids, comm, cgroup id, mnt/pid namespace inodes,
+//! `bprm->filename`, `bprm->interp`, cwd (a bounded dentry walk up to the
+//! process root, crossing mounts), what fd 0 is (mode, inode, rdev, and its
+//! path for files and ttys), and argv from `mm->arg_start..arg_end` up to
+//! `max_argv_bytes`. When argv is longer, a `bpf_loop` scan walks the rest of
+//! argv with the interpreter's option grammar and copies the argument that
+//! holds the script (file, `-c` literal, `-m` module) up to
+//! `max_script_arg_bytes`: padding argv cannot hide the script. Drops (ring
+//! buffer full) are counted per CPU in the kernel and reported in [`Stats`].
+//!
+//! User space ([`decode`]) turns records into [`ExecEvent`]s: wall time from
+//! the boot-time clock, cwd joined from its components, stdin typed, argv
+//! split and cut to `max_args`, and the script classified by
+//! [`crate::script::classify`].
+//!
+//! # API
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use sensor::capture::{Capture, CaptureConfig, CaptureEvent};
+//! let (capture, mut events) = Capture::start(CaptureConfig::default())?;
+//! while let Some(event) = events.recv().await {
+//!     if let CaptureEvent::Exec(exec) = event {
+//!         println!("{}", serde_json::to_string(&exec)?);
+//!     }
+//! }
+//! let stats = capture.stop().await;
+//! eprintln!("{} events, {} dropped", stats.events, stats.dropped());
+//! # Ok(()) }
+//! ```
+//! [`Capture::start`] must run inside a tokio runtime; events come through a
+//! bounded channel (`channel_capacity`): a consumer that falls behind makes
+//! the kernel ring buffer fill, and those drops are counted, never silent.
+
+pub mod decode;
+pub mod loader;
+pub mod offsets;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use aya::maps::{MapData, PerCpuArray, RingBuf};
+use tokio::io::unix::AsyncFd;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::event::ExecEvent;
+use decode::{Clock, DecodeLimits, Record};
+
+/// Interpreters captured by default (`python3.X`: any `python3.<digits>`).
+pub const DEFAULT_INTERPRETERS: &[&str] = &[
+    "bash",
+    "sh",
+    "dash",
+    "zsh",
+    "ksh",
+    "mksh",
+    "ash",
+    "busybox",
+    "python",
+    "python2",
+    "python3",
+    "python3.X",
+    "pypy3",
+];
+
+/// Load-time settings of the capture.
+#[derive(Debug, Clone)]
+pub struct CaptureConfig {
+    /// Interpreter basenames (see [`DEFAULT_INTERPRETERS`]).
+    pub interpreters: Vec<String>,
+    /// argv elements kept per event (more sets `argv_truncated`).
+    pub max_args: usize,
+    /// argv bytes copied per event (at most 32 KiB).
+    pub max_argv_bytes: u32,
+    /// Bytes copied of the script argument located past the argv window
+    /// (at most 16 KiB).
+    pub max_script_arg_bytes: u32,
+    /// Iterations (arguments, or 127-byte pieces of long ones) the kernel may
+    /// spend scanning argv past the window for the script argument.
+    pub scan_budget: u32,
+    /// Ring buffer size in bytes (rounded up to a power of two).
+    pub ring_buffer_bytes: u32,
+    /// Script bytes copied per interpreter process from its reads (0: off).
+    pub max_content_bytes: u32,
+    /// Capacity of the channel to the consumer.
+    pub channel_capacity: usize,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        Self {
+            interpreters: DEFAULT_INTERPRETERS.iter().map(|s| s.to_string()).collect(),
+            max_args: 64,
+            max_argv_bytes: 4096,
+            max_script_arg_bytes: 8192,
+            scan_budget: 65_536,
+            ring_buffer_bytes: 16 * 1024 * 1024,
+            max_content_bytes: 0,
+            channel_capacity: 16_384,
+        }
+    }
+}
+
+/// Why capture could not start. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("capturing execs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN): run the sensor as root, e.g. with sudo")]
+    NotRoot,
+    #[error("this kernel has no BTF ({}): capture needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)", offsets::VMLINUX_BTF)]
+    NoBtf,
+    #[error("this sensor binary was built without its eBPF programs (AYA_BUILD_SKIP was set): rebuild it after `cargo xtask setup`")]
+    NoObject,
+    #[error("cannot mount tracefs on /sys/kernel/tracing (needed for syscall tracepoints): {0}")]
+    Tracefs(#[source] std::io::Error),
+    #[error("resolving kernel struct offsets: {0}")]
+    Offsets(#[from] offsets::OffsetError),
+    #[error(
+        "loading the eBPF object failed (is BPF enabled in this kernel, and are we root?): {0}"
+    )]
+    Load(String),
+    #[error("eBPF program {program} could not be loaded or attached: {detail}")]
+    Program { program: String, detail: String },
+    #[error("interpreter name {0:?} is not a basename of 1 to 31 bytes")]
+    BadInterpreter(String),
+    #[error("eBPF setup: {0}")]
+    Kernel(String),
+}
+
+impl CaptureError {
+    fn program(program: &str, err: aya::programs::ProgramError) -> Self {
+        let detail = match &err {
+            aya::programs::ProgramError::LoadError {
+                io_error,
+                verifier_log,
+            } => {
+                // The end of the verifier log says why; the rest is noise here.
+                let log = verifier_log.to_string();
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(12)..].join("\n");
+                format!("the kernel refused it ({io_error}); verifier log (end):\n{tail}")
+            }
+            other => other.to_string(),
+        };
+        Self::Program {
+            program: program.to_string(),
+            detail,
+        }
+    }
+}
+
+/// What capture delivers, in ring-buffer order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureEvent {
+    /// A successful interpreter exec, or a shell interpreting a `#!`-less file.
+    Exec(ExecEvent),
+    /// Bytes a tracked interpreter read from a file descriptor (content capture).
+    Content {
+        pid: u32,
+        fd: u32,
+        ino: u64,
+        offset: u64,
+        bytes: Vec<u8>,
+        limit_reached: bool,
+    },
+    /// A tracked interpreter process exited: its content is complete.
+    Exit { pid: u32 },
+}
+
+/// Counters of a capture run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Exec events delivered to the consumer.
+    pub events: u64,
+    /// Interpreter execs the kernel saw (delivered or not).
+    pub kernel_execs: u64,
+    /// Exec records lost because the ring buffer was full.
+    pub exec_drops: u64,
+    /// Content records lost because the ring buffer was full.
+    pub content_drops: u64,
+    /// Records user space could not decode.
+    pub decode_errors: u64,
+}
+
+impl Stats {
+    /// Exec events lost, in the kernel or in decoding.
+    pub fn dropped(&self) -> u64 {
+        self.exec_drops + self.decode_errors
+    }
+}
+
+#[derive(Default)]
+struct UserCounters {
+    events: AtomicU64,
+    decode_errors: AtomicU64,
+}
+
+/// A running capture. Dropping it detaches the programs.
+pub struct Capture {
+    ebpf: Option<aya::Ebpf>,
+    counters: PerCpuArray<MapData, u64>,
+    user: Arc<UserCounters>,
+    stop: Option<oneshot::Sender<()>>,
+    reader: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Capture {
+    /// Load and attach the programs and start reading the ring buffer.
+    /// Call from within a tokio runtime.
+    pub fn start(
+        config: CaptureConfig,
+    ) -> Result<(Self, mpsc::Receiver<CaptureEvent>), CaptureError> {
+        let loaded = loader::load(&config)?;
+        let (tx, rx) = mpsc::channel(config.channel_capacity.max(1));
+        let user = Arc::new(UserCounters::default());
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let limits = DecodeLimits {
+            max_args: config.max_args.max(1),
+        };
+        // SAFETY: the RingBuf owns its map fd for as long as the AsyncFd owns it.
+        let events = unsafe { AsyncFd::register(loaded.events) }
+            .map_err(|err| CaptureError::Kernel(format!("polling the ring buffer: {err}")))?;
+        let reader = tokio::spawn(read_loop(events, tx, user.clone(), limits, stop_rx));
+        Ok((
+            Self {
+                ebpf: Some(loaded.ebpf),
+                counters: loaded.counters,
+                user,
+                stop: Some(stop_tx),
+                reader: Some(reader),
+            },
+            rx,
+        ))
+    }
+
+    /// Counters so far (kernel counters summed over CPUs).
+    pub fn stats(&self) -> Stats {
+        let kernel = |index: u32| -> u64 {
+            self.counters
+                .get(&index, 0)
+                .map(|values| values.iter().sum())
+                .unwrap_or(0)
+        };
+        Stats {
+            events: self.user.events.load(Ordering::Relaxed),
+            kernel_execs: kernel(sensor_common::COUNTER_EXECS_SEEN),
+            exec_drops: kernel(sensor_common::COUNTER_EXEC_DROPS),
+            content_drops: kernel(sensor_common::COUNTER_CONTENT_DROPS),
+            decode_errors: self.user.decode_errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Detach the programs, deliver what is still in the ring buffer, and
+    /// return the final counters. The event channel closes after the last one.
+    pub async fn stop(mut self) -> Stats {
+        // No new records once the programs are detached.
+        drop(self.ebpf.take());
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.await;
+        }
+        self.stats()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            reader.abort();
+        }
+    }
+}
+
+async fn read_loop(
+    mut ring: AsyncFd<RingBuf<MapData>>,
+    tx: mpsc::Sender<CaptureEvent>,
+    user: Arc<UserCounters>,
+    limits: DecodeLimits,
+    mut stop: oneshot::Receiver<()>,
+) {
+    const BATCH: usize = 1024;
+    let clock = Clock::now();
+    let mut stopping = false;
+    loop {
+        // Decode what is available (bounded, so the ring is not held long).
+        let mut batch = Vec::new();
+        {
+            let rb = ring.get_mut();
+            while batch.len() < BATCH {
+                let Some(item) = rb.next() else { break };
+                match decode::decode(&item, limits, &clock) {
+                    Ok(record) => batch.extend(to_event(record, &user)),
+                    Err(err) => {
+                        user.decode_errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!("{err}");
+                    }
+                }
+            }
+        }
+        let full = batch.len() == BATCH;
+        for event in batch {
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+        if full {
+            continue;
+        }
+        if stopping {
+            return;
+        }
+        // Wait for more; on stop, drain once more (programs are detached).
+        tokio::select! {
+            guard = ring.readable_mut() => match guard {
+                Ok(mut guard) => guard.clear_ready(),
+                Err(err) => {
+                    tracing::error!("polling the ring buffer failed: {err}");
+                    stopping = true;
+                }
+            },
+            _ = &mut stop => stopping = true,
+        }
+    }
+}
+
+fn to_event(record: Record, user: &UserCounters) -> Option<CaptureEvent> {
+    Some(match record {
+        Record::Exec(exec) => {
+            user.events.fetch_add(1, Ordering::Relaxed);
+            CaptureEvent::Exec(exec)
+        }
+        Record::Content {
+            pid,
+            fd,
+            ino,
+            offset,
+            bytes,
+            limit_reached,
+        } => CaptureEvent::Content {
+            pid,
+            fd,
+            ino,
+            offset,
+            bytes,
+            limit_reached,
+        },
+        Record::Exit { pid } => CaptureEvent::Exit { pid },
+        Record::Ignored => return None,
+    })
+}
