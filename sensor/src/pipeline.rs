@@ -55,10 +55,17 @@ pub trait Scorer: Send + Sync + 'static {
 }
 
 /// Turns a malicious detection into its output lines (SCC
-/// NotificationMessages: the main finding and any sibling categories); the
-/// finding module implements this.
+/// NotificationMessages); the finding module implements this.
 pub trait FindingBuilder: Send + Sync + 'static {
-    fn build(&self, detection: &Detection) -> anyhow::Result<Vec<serde_json::Value>>;
+    /// The finding for this detection.
+    fn build(&self, detection: &Detection) -> anyhow::Result<serde_json::Value>;
+
+    /// Every message for this detection (the pipeline calls this): by
+    /// default the one finding; builders with sibling categories return more,
+    /// a recorder none.
+    fn build_all(&self, detection: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
+        Ok(vec![self.build(detection)?])
+    }
 }
 
 /// Where findings go. Runs on its own thread: it may block (files, HTTP).
@@ -372,7 +379,7 @@ impl Pipeline {
                     continue;
                 }
                 metrics.malicious.inc();
-                match findings.build(&detection) {
+                match findings.build_all(&detection) {
                     Ok(built) => {
                         for finding in built {
                             if finding_tx.send(finding).await.is_err() {
@@ -607,8 +614,8 @@ mod tests {
 
     struct PidFinding;
     impl FindingBuilder for PidFinding {
-        fn build(&self, d: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
-            Ok(vec![serde_json::json!({ "pid": d.event.pid })])
+        fn build(&self, d: &Detection) -> anyhow::Result<serde_json::Value> {
+            Ok(serde_json::json!({ "pid": d.event.pid }))
         }
     }
 

@@ -38,7 +38,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 struct NoFindings;
 
 impl FindingBuilder for NoFindings {
-    fn build(&self, _: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
+    fn build(&self, _: &Detection) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn build_all(&self, _: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
         Ok(Vec::new())
     }
 }

@@ -295,7 +295,7 @@ impl FindingSink for JsonLines {
 struct InterimFinding;
 
 impl FindingBuilder for InterimFinding {
-    fn build(&self, d: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
+    fn build(&self, d: &Detection) -> anyhow::Result<serde_json::Value> {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(d.event.ktime_ns.to_le_bytes());
@@ -303,6 +303,6 @@ impl FindingBuilder for InterimFinding {
         h.update(d.event.mnt_ns.to_le_bytes());
         h.update(d.event.cgroup_id.to_le_bytes());
         let id = hex::encode(&h.finalize()[..16]);
-        Ok(vec![serde_json::json!({ "id": id, "detection": d })])
+        Ok(serde_json::json!({ "id": id, "detection": d }))
     }
 }
