@@ -68,7 +68,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
         "the OCI runtime podman must use on this host (crun fails)",
     ),
     ("debootstrap", "builds the podman test image's rootfs"),
-    ("iproute2", "network namespaces for podman"),
+    ("iproute2", "ip(8), for network namespaces in tests"),
     ("python3-venv", "venvs for onnxruntime and model training"),
 ];
 const CONTAINERS_CONF: &str = "/etc/containers/containers.conf";
@@ -165,6 +165,9 @@ impl Steps {
         if missing.is_empty() {
             report(STEP, format!("present ({})", names.join(" ")));
             return Ok(());
+        }
+        for (package, why) in APT_PACKAGES.iter().filter(|(p, _)| missing.contains(p)) {
+            report(STEP, format!("{package} is missing: {why}"));
         }
         if !self.may_install(STEP, &missing.join(" ")) {
             return Ok(());
