@@ -122,25 +122,34 @@ pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
 
     let hashed = &mut out[hash_offset()..];
     let salt = lang_salt(lang);
+    // Buckets in first-touch order, so normalising costs O(tokens), not O(HASH_DIM).
+    let mut touched: Vec<u16> = Vec::new();
+    let mut bump = |bucket: usize| {
+        if hashed[bucket] == 0.0 {
+            touched.push(bucket as u16);
+        }
+        hashed[bucket] += 1.0;
+    };
     let mut prev: Option<Token<'_>> = None;
     for_each_token(text, |tok| {
-        hashed[unigram_bucket(salt, &tok)] += 1.0;
+        bump(unigram_bucket(salt, &tok));
         if let Some(p) = &prev {
-            hashed[bigram_bucket(salt, p, &tok)] += 1.0;
+            bump(bigram_bucket(salt, p, &tok));
         }
         prev = Some(tok);
     });
+    // Sorted so the float sum is the same whatever order tokens came in.
+    touched.sort_unstable();
     let mut norm = 0f32;
-    for v in hashed.iter_mut() {
-        if *v > 0.0 {
-            *v = v.ln_1p();
-            norm += *v * *v;
-        }
+    for &b in &touched {
+        let v = &mut hashed[b as usize];
+        *v = v.ln_1p();
+        norm += *v * *v;
     }
     if norm > 0.0 {
         let inv = 1.0 / norm.sqrt();
-        for v in hashed.iter_mut() {
-            *v *= inv;
+        for &b in &touched {
+            hashed[b as usize] *= inv;
         }
     }
     out
@@ -233,33 +242,55 @@ fn shape_stats(text: &str) -> Shape {
 
 /// What a feature index means to an analyst, given the text it was computed on.
 pub fn describe(index: usize, text: &str, lang: Lang) -> String {
-    if index < numeric_offset() {
-        return INDICATORS[index - indicator_offset()].evidence.to_owned();
-    }
-    if index < hash_offset() {
-        return NUMERIC[index - numeric_offset()].1.to_owned();
-    }
-    let bucket = index - hash_offset();
-    match tokens_in_bucket(scored_prefix(text), lang, bucket) {
-        Some(tokens) => format!("contains `{tokens}`"),
-        None => format!("token pattern #{bucket}"),
-    }
+    describe_all(&[index], text, lang).remove(0)
 }
 
-/// The first unigram or bigram of `text` that lands in `bucket`, as the model sees it.
-fn tokens_in_bucket(text: &str, lang: Lang, bucket: usize) -> Option<String> {
+/// `describe` for several features, with one pass over the text for all hashed ones.
+pub fn describe_all(indices: &[usize], text: &str, lang: Lang) -> Vec<String> {
+    let buckets: Vec<usize> = indices
+        .iter()
+        .filter(|&&i| i >= hash_offset())
+        .map(|&i| i - hash_offset())
+        .collect();
+    let tokens = tokens_in_buckets(scored_prefix(text), lang, &buckets);
+    indices
+        .iter()
+        .map(|&index| {
+            if index < numeric_offset() {
+                INDICATORS[index - indicator_offset()].evidence.to_owned()
+            } else if index < hash_offset() {
+                NUMERIC[index - numeric_offset()].1.to_owned()
+            } else {
+                let bucket = index - hash_offset();
+                match tokens.iter().find(|(b, _)| *b == bucket) {
+                    Some((_, t)) => format!("contains `{t}`"),
+                    None => format!("token pattern #{bucket}"),
+                }
+            }
+        })
+        .collect()
+}
+
+/// For each bucket, the first unigram or bigram of `text` landing in it, as the model sees it.
+fn tokens_in_buckets(text: &str, lang: Lang, buckets: &[usize]) -> Vec<(usize, String)> {
     let salt = lang_salt(lang);
-    let mut found: Option<String> = None;
+    let mut found: Vec<(usize, String)> = Vec::new();
+    if buckets.is_empty() {
+        return found;
+    }
     let mut prev: Option<Token<'_>> = None;
     for_each_token(text, |tok| {
-        if found.is_some() {
+        if found.len() == buckets.len() {
             return;
         }
-        if unigram_bucket(salt, &tok) == bucket {
-            found = Some(tok.display());
-        } else if let Some(p) = &prev {
-            if bigram_bucket(salt, p, &tok) == bucket {
-                found = Some(format!("{} {}", p.display(), tok.display()));
+        let uni = unigram_bucket(salt, &tok);
+        if buckets.contains(&uni) && !found.iter().any(|(b, _)| *b == uni) {
+            found.push((uni, tok.display()));
+        }
+        if let Some(p) = &prev {
+            let bi = bigram_bucket(salt, p, &tok);
+            if buckets.contains(&bi) && !found.iter().any(|(b, _)| *b == bi) {
+                found.push((bi, format!("{} {}", p.display(), tok.display())));
             }
         }
         prev = Some(tok);

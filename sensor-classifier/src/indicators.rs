@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
 /// How an indicator is confirmed once its literal groups have all hit.
@@ -78,7 +78,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
     IndicatorDef {
         id: "exec_from_tmp",
         evidence: "runs a program from /tmp or /dev/shm",
-        all_of: &[&["/tmp/", "/dev/shm/", "/var/tmp/"]],
+        all_of: &[&["/tmp/", "/dev/shm/", "/var/tmp/", "cd /tmp", "cd /dev/shm", "cd /var/tmp"]],
         confirm: Confirm::Regex(r"(^|\n|[;&|]\s*|nohup\s+|sudo\s+|setsid\s+|exec\s+)(/tmp|/var/tmp|/dev/shm)/[\w.\-/]+|\bcd\s+(/tmp|/var/tmp|/dev/shm)[^\n]*(&&|;|\n)\s*\./"),
     },
     IndicatorDef {
@@ -208,7 +208,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "security_tools_disabled",
         evidence: "disables security tooling (SELinux, firewall, audit, EDR agents)",
         all_of: &[&[
-            "setenforce", "selinux", "systemctl", "service", "ufw", "iptables", "auditctl", "kill", "/proc/sys/kernel", "mdatp", "spctl", "mppreference", "realtime", "aegis", "aliyun", "apparmor",
+            "setenforce", "selinux", "systemctl", "service", "ufw", "iptables", "auditctl", "kill", "/proc/sys/kernel", "mdatp", "spctl", "mppreference", "realtime", "aegis", "aliyun", "apparmor", "firewalld", "auditd", "falco", "uninstall",
         ]],
         confirm: Confirm::Regex(r"setenforce\s+0|SELINUX=disabled|(systemctl|service)\s+(stop|disable|mask)\s+[^\n]*(firewalld|apparmor|auditd|ufw|iptables|falco|osquery|aliyun|aegis|cloudmonitor|bcm-agent|wazuh|crowdstrike|falcon|sysdig|tetragon|clamav|selinux|yundun|qcloud)|(firewalld|apparmor|auditd|falco|aegis)\s+(stop|disable)|ufw\s+disable|iptables\s+(-F|--flush|-X|-P\s+INPUT\s+ACCEPT)|auditctl\s+-(D|e\s*0)|(pkill|killall|kill\s+-9)[^\n]*(auditd|falco|aliyun|aegis|osquery|wazuh)|/proc/sys/kernel/(nmi_watchdog|randomize_va_space|yama)|mdatp\s+[^\n]*disabled|spctl\s+--master-disable|Set-MpPreference|DisableRealtimeMonitoring|aegis_uninstall|uninstall[^\n]*(aegis|aliyun|qcloud|yunjing)"),
     },
@@ -264,7 +264,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
     IndicatorDef {
         id: "windows_persistence",
         evidence: "Windows persistence or stealth (Run key, startup folder, hidden files, startfile)",
-        all_of: &[&["currentversion\\run", "currentversion\\\\run", "start menu\\programs\\startup", "startup", "attrib +h", "os.startfile", "ctypes.windll", "winreg", "_winreg", "hidden"]],
+        all_of: &[&["currentversion\\run", "currentversion\\\\run", "start menu\\programs\\startup", "startup", "attrib +h", "os.startfile", "ctypes.windll", "winreg", "_winreg", "creationflags", "startf_useshowwindow"]],
         confirm: Confirm::Regex(r"CurrentVersion\\+Run|\\Startup|attrib\s+\+h|os\.startfile|ctypes\.windll|\b_?winreg\b|creationflags\s*=\s*(0x08000000|subprocess\.CREATE_NO_WINDOW)|STARTF_USESHOWWINDOW"),
     },
     IndicatorDef {
@@ -285,7 +285,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
     IndicatorDef {
         id: "raw_ip_url",
         evidence: "contacts a hard-coded public IP address",
-        all_of: &[&["://", "connect(", "(\"", "('", "@"]],
+        all_of: &[&["://", "connect((", "@"]],
         confirm: Confirm::RegexWhere(
             r"(?:(?:https?|ftp|tcp|udp|ssh)://|connect\(\(\s*[\x22']|@)(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b",
             public_ip,
@@ -306,8 +306,8 @@ pub const INDICATORS: &[IndicatorDef] = &[
     IndicatorDef {
         id: "shell_quote_splitting",
         evidence: "splits command names with quotes or escapes (c''url, w\\get)",
-        all_of: &[&["''", "\"\"", "\\", "$@"]],
-        confirm: Confirm::Regex(r"(^|[\s;|&(])[a-z]{1,6}(''|\x22\x22|\\|\$@)[a-z]{1,6}\b"),
+        all_of: &[&["''", "\"\"", "$@"]],
+        confirm: Confirm::Regex(r"(^|[\s;|&(])[a-z]{1,6}(''|\x22\x22|\$@)[a-z]{1,6}\b"),
     },
     IndicatorDef {
         id: "shell_var_slicing",
@@ -396,13 +396,13 @@ pub const INDICATORS: &[IndicatorDef] = &[
     IndicatorDef {
         id: "background_detach",
         evidence: "starts a detached background process that survives the shell",
-        all_of: &[&["nohup", "setsid", "disown", "&"]],
+        all_of: &[&["nohup", "setsid", "disown", "2>&1"]],
         confirm: Confirm::Regex(r"\bnohup\s+[^\n]*&|\bsetsid\s+\S|\bdisown\b|>\s*/dev/null\s+2>&1\s*&\s*($|\n|;)"),
     },
     IndicatorDef {
         id: "tls_checks_disabled",
         evidence: "downloads with certificate checks disabled",
-        all_of: &[&["--insecure", "-k", "--no-check-certificate", "verify=false", "_create_unverified_context", "cert_none"]],
+        all_of: &[&["curl", "--no-check-certificate", "verify", "_create_unverified_context", "cert_none"]],
         confirm: Confirm::Regex(r"\bcurl\s+[^\n]*(-[a-z]*k\b|--insecure)|--no-check-certificate|verify\s*=\s*False|_create_unverified_context|CERT_NONE"),
     },
     IndicatorDef {
@@ -420,7 +420,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
     IndicatorDef {
         id: "discovery_recon",
         evidence: "host and user discovery commands (whoami, id, uname, /etc/passwd)",
-        all_of: &[&["whoami", "uname -a", "/etc/passwd", "hostname", "ifconfig", "ip a", "netstat", "ps aux", "getuid", "/etc/issue", "/proc/version", "lsb_release"]],
+        all_of: &[&["whoami", "uname -a", "/etc/passwd", "hostname", "ifconfig", "ip a", "netstat", "ps aux", "getuid", "/etc/issue", "/proc/version", "lsb_release", "getuser", "platform.uname"]],
         confirm: Confirm::Regex(r"\bwhoami\b|uname\s+-a|cat\s+/etc/(passwd|issue|group|hosts)|\bifconfig\b|\bnetstat\s+-|/proc/version|\bid\s*(;|$|&&|\|)|ps\s+aux|getpass\.getuser|platform\.uname|socket\.gethostname"),
     },
     IndicatorDef {
@@ -490,6 +490,7 @@ impl Indicators {
             })
             .collect();
         let automaton = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&literals)
@@ -504,9 +505,15 @@ impl Indicators {
 
     /// Which indicators fire on `text`, in table order.
     pub fn evaluate(&self, text: &str) -> Vec<bool> {
+        let bytes = text.as_bytes();
         let mut counts = vec![0u32; self.n_literals];
-        for m in self.automaton.find_overlapping_iter(text.as_bytes()) {
-            counts[m.pattern().as_usize()] += 1;
+        let mut positions: Vec<Vec<u32>> = vec![Vec::new(); self.n_literals];
+        for m in self.automaton.find_overlapping_iter(bytes) {
+            let id = m.pattern().as_usize();
+            counts[id] += 1;
+            if positions[id].len() < MAX_POSITIONS {
+                positions[id].push(m.start() as u32);
+            }
         }
         INDICATORS
             .iter()
@@ -516,19 +523,67 @@ impl Indicators {
                 if !groups.iter().all(|g| g.iter().any(|&l| counts[l] > 0)) {
                     return false;
                 }
-                match ind.confirm {
-                    Confirm::Literals => true,
-                    Confirm::MinCount(n) => groups[0].iter().map(|&l| counts[l]).sum::<u32>() >= n,
-                    Confirm::Regex(_) => self.regexes[i]
-                        .as_ref()
-                        .is_some_and(|r| r.is_match(text.as_bytes())),
-                    Confirm::RegexWhere(_, accept) => self.regexes[i]
-                        .as_ref()
-                        .is_some_and(|r| r.captures_iter(text.as_bytes()).any(|c| accept(&c))),
+                let windows = || line_windows(bytes, groups, &counts, &positions);
+                match (&ind.confirm, &self.regexes[i]) {
+                    (Confirm::Literals, _) => true,
+                    (Confirm::MinCount(n), _) => {
+                        groups[0].iter().map(|&l| counts[l]).sum::<u32>() >= *n
+                    }
+                    (Confirm::Regex(_), Some(re)) => {
+                        windows().iter().any(|&(s, e)| re.is_match(&bytes[s..e]))
+                    }
+                    (Confirm::RegexWhere(_, accept), Some(re)) => windows()
+                        .iter()
+                        .any(|&(s, e)| re.captures_iter(&bytes[s..e]).any(|c| accept(&c))),
+                    _ => false,
                 }
             })
             .collect()
     }
+}
+
+/// Literal hits remembered per literal; past this the regex scans the whole text.
+const MAX_POSITIONS: usize = 32;
+
+/// The stretches of text a confirming regex has to look at: every line holding a
+/// gate literal, together with the line before it (for `cd /tmp` then `./x`).
+/// A confirming regex always contains one of its gate literals, so matches
+/// outside these lines cannot exist; this keeps long scripts cheap.
+fn line_windows(
+    bytes: &[u8],
+    groups: &[Vec<usize>],
+    counts: &[u32],
+    positions: &[Vec<u32>],
+) -> Vec<(usize, usize)> {
+    let literals = groups.iter().flatten();
+    if literals
+        .clone()
+        .any(|&l| counts[l] as usize > positions[l].len())
+    {
+        return vec![(0, bytes.len())];
+    }
+    let mut windows: Vec<(usize, usize)> = literals
+        .flat_map(|&l| positions[l].iter())
+        .map(|&p| {
+            let p = p as usize;
+            let line_start = memchr::memrchr(b'\n', &bytes[..p]).map_or(0, |i| i + 1);
+            let start = match line_start {
+                0 => 0,
+                s => memchr::memrchr(b'\n', &bytes[..s - 1]).map_or(0, |i| i + 1),
+            };
+            let end = memchr::memchr(b'\n', &bytes[p..]).map_or(bytes.len(), |i| p + i);
+            (start, end)
+        })
+        .collect();
+    windows.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(windows.len());
+    for (s, e) in windows {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]

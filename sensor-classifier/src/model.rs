@@ -15,7 +15,7 @@ use ort::session::Session;
 use ort::value::TensorRef;
 use serde::Deserialize;
 
-use crate::features::{self, describe, featurize};
+use crate::features::{self, describe_all, featurize};
 use crate::runtime::{locate_onnxruntime, OrtNotFound};
 use crate::Lang;
 
@@ -226,9 +226,14 @@ impl Classifier {
             .filter(|(_, c)| *c >= MIN_CONTRIBUTION)
             .collect();
         contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Describe a few more than needed: two buckets can read the same.
+        let top: Vec<usize> = contributions
+            .iter()
+            .take(MAX_EVIDENCE * 2)
+            .map(|(i, _)| *i)
+            .collect();
         let mut out: Vec<String> = Vec::new();
-        for (i, _) in contributions {
-            let reason = describe(i, text, lang);
+        for reason in describe_all(&top, text, lang) {
             if !out.contains(&reason) {
                 out.push(reason);
             }

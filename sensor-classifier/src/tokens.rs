@@ -10,6 +10,8 @@
 //! `<long>`, long hex strings `<hex>`, and words such as `attacker` or `lhost`
 //! `<ph>`.
 
+use std::sync::OnceLock;
+
 /// What a word was masked as, if anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mask {
@@ -123,26 +125,49 @@ const TLDS: &[&str] = &[
     "lan",
 ];
 
-fn classify(word: &[u8]) -> Option<Mask> {
-    if word.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+/// Hashes of the placeholder words, sorted, for a binary search per word.
+fn placeholder_hashes() -> &'static [u64] {
+    static HASHES: OnceLock<Vec<u64>> = OnceLock::new();
+    HASHES.get_or_init(|| {
+        let mut h: Vec<u64> = PLACEHOLDERS
+            .iter()
+            .map(|p| hash_lower(p.as_bytes()))
+            .collect();
+        h.sort_unstable();
+        h
+    })
+}
+
+/// What a word looks like, gathered while it is scanned.
+#[derive(Clone, Copy)]
+struct Shape {
+    digits_dots: bool,
+    hex: bool,
+    has_digit: bool,
+    has_dot: bool,
+}
+
+/// What `word` (with its lowercase hash and shape) is masked as. Called for every word: cheap checks first.
+fn classify(word: &[u8], hash: u64, shape: Shape) -> Option<Mask> {
+    let Shape {
+        digits_dots,
+        hex,
+        has_digit,
+        has_dot,
+    } = shape;
+    if digits_dots {
         return Some(Mask::Num);
     }
     if word.len() > 40 {
         return Some(Mask::Long);
     }
-    if word.len() >= 12
-        && word.iter().all(u8::is_ascii_hexdigit)
-        && word.iter().any(u8::is_ascii_digit)
-    {
+    if word.len() >= 12 && hex && has_digit {
         return Some(Mask::Hex);
     }
-    if PLACEHOLDERS
-        .iter()
-        .any(|p| p.as_bytes().eq_ignore_ascii_case(word))
-    {
+    if placeholder_hashes().binary_search(&hash).is_ok() {
         return Some(Mask::Placeholder);
     }
-    if word[0].is_ascii_alphabetic() {
+    if has_dot && word[0].is_ascii_alphabetic() {
         if let Some(dot) = word.iter().rposition(|b| *b == b'.') {
             let tld = &word[dot + 1..];
             if TLDS.iter().any(|t| t.as_bytes().eq_ignore_ascii_case(tld)) {
@@ -154,7 +179,18 @@ fn classify(word: &[u8]) -> Option<Mask> {
 }
 
 fn mask_hash(mask: Mask) -> u64 {
-    hash_lower(mask.as_str().as_bytes())
+    static HASHES: OnceLock<[u64; 5]> = OnceLock::new();
+    let all = HASHES.get_or_init(|| {
+        [
+            Mask::Num,
+            Mask::Host,
+            Mask::Long,
+            Mask::Hex,
+            Mask::Placeholder,
+        ]
+        .map(|m| hash_lower(m.as_str().as_bytes()))
+    });
+    all[mask as usize]
 }
 
 fn is_word_start(b: u8) -> bool {
@@ -187,10 +223,26 @@ pub fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>)) {
             }
             // Never split inside a UTF-8 sequence: continuation bytes are word bytes.
             let word = &bytes[start..end];
-            let mask = classify(word);
+            // One pass for the hash and the shape.
+            let mut lower = FNV_OFFSET;
+            let mut shape = Shape {
+                digits_dots: true,
+                hex: true,
+                has_digit: false,
+                has_dot: false,
+            };
+            for &b in word {
+                lower = (lower ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+                let digit = b.is_ascii_digit();
+                shape.has_digit |= digit;
+                shape.has_dot |= b == b'.';
+                shape.digits_dots &= digit || b == b'.';
+                shape.hex &= b.is_ascii_hexdigit();
+            }
+            let mask = classify(word, lower, shape);
             let hash = match mask {
                 Some(m) => mask_hash(m),
-                None => hash_lower(word),
+                None => lower,
             };
             f(Token {
                 hash,

@@ -13,5 +13,6 @@ pub mod metrics;
 pub mod pipeline;
 pub mod process;
 pub mod resolve;
+pub mod score;
 pub mod script;
 pub mod trace;

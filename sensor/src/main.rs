@@ -20,6 +20,8 @@ enum Command {
     Record(cmd::record::Args),
     /// Replay a recorded trace into findings, with no root, eBPF or host lookups.
     Replay(cmd::replay::Args),
+    /// Score script files, a corpus (JSONL) or a `-c` literal with the classifier; one JSON line each.
+    Score(cmd::score::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -36,6 +38,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Record(args) => cmd::record::run(args),
         Command::Replay(args) => cmd::replay::run(args),
+        Command::Score(args) => cmd::score::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

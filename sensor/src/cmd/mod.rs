@@ -2,4 +2,5 @@
 pub mod record;
 pub mod replay;
 pub mod run;
+pub mod score;
 pub mod watch;

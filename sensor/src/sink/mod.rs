@@ -1,0 +1,215 @@
+//! Where findings go: stdout (default), an append-only JSONL file with
+//! size-based rotation, and an HTTP webhook with an on-disk spool. Every
+//! sink is its own tokio task behind a bounded queue, so a slow one (a
+//! webhook that is down) never holds up the others.
+//!
+//! API (inside a tokio runtime):
+//! ```no_run
+//! # async fn demo(msg: sensor::finding::NotificationMessage) -> anyhow::Result<()> {
+//! let config = sensor::config::Config::load("sensor.toml")?;
+//! let sinks = sensor::sink::Sinks::from_config(&config.sinks)?;
+//! sinks.send(&msg).await?;      // queued for every sink
+//! sinks.flush().await?;         // written / spooled durably
+//! sinks.shutdown().await?;      // drain everything, then stop
+//! # Ok(()) }
+//! ```
+//! From a plain thread (the pipeline's output thread), wrap it in
+//! [`BlockingSinks`], the pipeline's `FindingSink`.
+
+mod file;
+mod stdout;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::config::SinksConfig;
+use crate::finding::NotificationMessage;
+
+pub use webhook::WebhookStats;
+
+/// One finding, serialized once for every sink.
+#[derive(Debug)]
+pub struct Line {
+    /// The finding id (last segment of `finding.name`), or "" if none.
+    pub id: String,
+    /// The JSON document, without a trailing newline.
+    pub json: String,
+}
+
+impl Line {
+    pub fn new(value: &serde_json::Value) -> anyhow::Result<Self> {
+        let id = value
+            .pointer("/finding/name")
+            .and_then(|n| n.as_str())
+            .and_then(|n| n.rsplit('/').next())
+            .unwrap_or("")
+            .to_string();
+        Ok(Self {
+            id,
+            json: serde_json::to_string(value).context("cannot serialize a finding")?,
+        })
+    }
+}
+
+enum Command {
+    Write(Arc<Line>),
+    /// Answered once everything sent before it is written (or spooled).
+    Flush(oneshot::Sender<()>),
+}
+
+/// Each sink task's queue; beyond it `send` waits (backpressure to the
+/// finding stage, never to capture, which has its own drop-counting queue).
+const QUEUE: usize = 1024;
+
+struct Output {
+    name: &'static str,
+    tx: mpsc::Sender<Command>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Every configured sink.
+pub struct Sinks {
+    outputs: Vec<Output>,
+    webhook: Option<Arc<WebhookStats>>,
+}
+
+impl Sinks {
+    /// Open every sink in `config` (spawns their tasks: call it inside a
+    /// tokio runtime). Fails on a file that cannot be opened or a spool
+    /// directory that cannot be used, naming it.
+    pub fn from_config(config: &SinksConfig) -> anyhow::Result<Self> {
+        let mut outputs = Vec::new();
+        let mut webhook_stats = None;
+        if config.stdout {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            outputs.push(Output {
+                name: "stdout",
+                tx,
+                task: tokio::spawn(stdout::run(rx)),
+            });
+        }
+        if let Some(cfg) = &config.file {
+            let sink = file::FileSink::open(cfg)?;
+            let (tx, rx) = mpsc::channel(QUEUE);
+            outputs.push(Output {
+                name: "file",
+                tx,
+                task: tokio::spawn(sink.run(rx)),
+            });
+        }
+        if let Some(cfg) = &config.webhook {
+            let (sink, stats) = webhook::Webhook::open(cfg)?;
+            let (tx, rx) = mpsc::channel(QUEUE);
+            webhook_stats = Some(stats);
+            outputs.push(Output {
+                name: "webhook",
+                tx,
+                task: tokio::spawn(sink.run(rx)),
+            });
+        }
+        Ok(Self {
+            outputs,
+            webhook: webhook_stats,
+        })
+    }
+
+    /// Queue one finding for every sink.
+    pub async fn send(&self, msg: &NotificationMessage) -> anyhow::Result<()> {
+        self.send_json(&serde_json::to_value(msg)?).await
+    }
+
+    /// Queue one already-built JSON finding for every sink.
+    pub async fn send_json(&self, value: &serde_json::Value) -> anyhow::Result<()> {
+        let line = Arc::new(Line::new(value)?);
+        for out in &self.outputs {
+            out.tx
+                .send(Command::Write(line.clone()))
+                .await
+                .map_err(|_| anyhow::anyhow!("the {} sink has stopped", out.name))?;
+        }
+        Ok(())
+    }
+
+    /// Wait until every sink has written (stdout, file) or durably spooled
+    /// (webhook) every finding sent so far. Delivery to the webhook
+    /// continues in the background.
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        for out in &self.outputs {
+            let (ack, done) = oneshot::channel();
+            out.tx
+                .send(Command::Flush(ack))
+                .await
+                .map_err(|_| anyhow::anyhow!("the {} sink has stopped", out.name))?;
+            done.await
+                .map_err(|_| anyhow::anyhow!("the {} sink has stopped", out.name))?;
+        }
+        Ok(())
+    }
+
+    /// Drain and stop: every queued finding is written, files are synced,
+    /// and the webhook keeps delivering its spool until it is empty or
+    /// `drain_timeout_secs` has passed (what is left stays spooled for the
+    /// next start). Returns the first sink error.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let mut first_err = None;
+        let mut tasks = Vec::new();
+        for out in self.outputs {
+            drop(out.tx);
+            tasks.push((out.name, out.task));
+        }
+        for (name, task) in tasks {
+            let result = match task.await {
+                Ok(r) => r,
+                Err(e) => Err(anyhow::anyhow!("the {name} sink task failed: {e}")),
+            };
+            if let Err(err) = result {
+                tracing::error!("{name} sink: {err:#}");
+                first_err.get_or_insert(err);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// The webhook's delivery counters, when one is configured.
+    pub fn webhook_stats(&self) -> Option<Arc<WebhookStats>> {
+        self.webhook.clone()
+    }
+}
+
+/// [`Sinks`] for a plain (non-async) thread, as the pipeline's `FindingSink`.
+pub struct BlockingSinks {
+    sinks: Option<Sinks>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl BlockingSinks {
+    /// `runtime` runs the sink tasks; `send` and `close` must not be called
+    /// from one of its worker threads.
+    pub fn new(sinks: Sinks, runtime: tokio::runtime::Handle) -> Self {
+        Self {
+            sinks: Some(sinks),
+            runtime,
+        }
+    }
+}
+
+impl crate::pipeline::FindingSink for BlockingSinks {
+    fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()> {
+        let sinks = self
+            .sinks
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("sinks already closed"))?;
+        self.runtime.block_on(sinks.send_json(finding))
+    }
+
+    fn close(&mut self) -> anyhow::Result<()> {
+        match self.sinks.take() {
+            Some(sinks) => self.runtime.block_on(sinks.shutdown()),
+            None => Ok(()),
+        }
+    }
+}

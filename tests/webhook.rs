@@ -1,0 +1,1 @@
+//! Webhook sink end to end (filled in below).
