@@ -3,11 +3,13 @@
 //! later stages derive from it.
 
 pub mod capture;
+pub mod config;
 pub mod container;
 pub mod content;
 pub mod detection;
 pub mod enrich;
 pub mod event;
+pub mod finding;
 pub mod kernel_content;
 pub mod metrics;
 pub mod pipeline;
@@ -15,4 +17,5 @@ pub mod process;
 pub mod resolve;
 pub mod score;
 pub mod script;
+pub mod sink;
 pub mod trace;
