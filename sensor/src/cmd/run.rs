@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use sensor::capture::{Capture, CaptureConfig, CaptureEvent, Stats};
 use sensor::content::ReadLimits;
 use sensor::detection::Detection;
 use sensor::enrich::{EnrichConfig, Enricher};
 use sensor::event::ExecEvent;
+use sensor::kernel_content::ContentStore;
 use sensor::metrics::Metrics;
 use sensor::pipeline::{
     CapturedExec, EventInput, FindingBuilder, FindingSink, Outputs, Pipeline, PipelineOptions,
@@ -42,8 +44,8 @@ pub struct Args {
 #[derive(Debug, Clone, clap::Args)]
 pub struct LiveArgs {
     /// Read exec events (JSON lines, as `sensor watch` prints them) from FILE
-    /// (`-` for stdin) instead of capturing them in the kernel. The events'
-    /// processes are still looked up on this host.
+    /// (`-` for stdin) instead of capturing them in the kernel (no root or
+    /// eBPF needed). The events' processes are still looked up on this host.
     #[arg(long, value_name = "FILE")]
     pub from_events: Option<PathBuf>,
     /// Hash at most this many bytes of a script (beyond: partiallyHashed).
@@ -61,6 +63,10 @@ pub struct LiveArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
+    /// Script bytes the kernel copies per interpreter as it reads its script
+    /// or stdin (piped and deleted scripts are only seen this way); 0: off.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    pub kernel_content_bytes: u32,
 }
 
 impl LiveArgs {
@@ -68,6 +74,13 @@ impl LiveArgs {
         ReadLimits {
             hash_limit: self.hash_limit,
             contents_limit: self.contents_limit,
+        }
+    }
+
+    fn capture_config(&self) -> CaptureConfig {
+        CaptureConfig {
+            max_content_bytes: self.kernel_content_bytes,
+            ..CaptureConfig::default()
         }
     }
 
@@ -148,7 +161,9 @@ pub(crate) async fn live(
         &args.pipeline_options(),
     );
     let started = Instant::now();
-    let source = match &args.from_events {
+    let stop = stop_signal(duration);
+    let mut capture_stats = None;
+    match &args.from_events {
         Some(path) => {
             let path = path.clone();
             let metrics = metrics.clone();
@@ -158,36 +173,65 @@ pub(crate) async fn live(
             std::thread::spawn(move || {
                 let _ = done_tx.send(events_from_file(&path, input, &metrics));
             });
-            async move {
-                done_rx
-                    .await
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the event reader thread panicked")))
+            tokio::select! {
+                result = done_rx => result.unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!("the event reader thread panicked"))
+                })?,
+                // The reader notices the closed pipeline on its next event; do not wait for it.
+                _ = stop => tracing::info!("stopping: draining the pipeline"),
             }
         }
         None => {
-            drop(input);
-            anyhow::bail!(
-                "live kernel capture is not available in this build yet; \
-                 feed events with --from-events FILE (JSON lines from `sensor watch`)"
-            );
+            let (capture, events) = Capture::start(args.capture_config())?;
+            tracing::info!("capturing interpreter execs");
+            let store = ContentStore::new(args.kernel_content_bytes as usize);
+            let consumer = tokio::spawn(feed_pipeline(events, input, store));
+            stop.await;
+            tracing::info!("stopping: detaching, then draining the pipeline");
+            // Delivers what is still in the ring buffer, then closes the channel.
+            capture_stats = Some(capture.stop().await);
+            consumer.await?;
         }
-    };
-    let stop = stop_signal(duration);
-    tokio::select! {
-        result = source => result?,
-        // The source notices the closed pipeline on its next event; do not wait for it.
-        _ = stop => tracing::info!("stopping: draining the pipeline"),
     }
     pipeline.finish().await?;
-    print_summary(&metrics, started.elapsed());
+    print_summary_with(&metrics, started.elapsed(), capture_stats);
     Ok(())
+}
+
+/// Capture -> pipeline. Execs are offered (dropped and counted if the
+/// pipeline is full, so this loop never stalls the ring buffer); content and
+/// exit records go to the content store, where the pipeline picks them up.
+async fn feed_pipeline(
+    mut events: tokio::sync::mpsc::Receiver<CaptureEvent>,
+    input: EventInput,
+    store: ContentStore,
+) {
+    while let Some(event) = events.recv().await {
+        match event {
+            CaptureEvent::Exec(event) => {
+                let capture = store.exec(event.pid);
+                input.offer(CapturedExec {
+                    event,
+                    kernel_content: Some(capture),
+                });
+            }
+            CaptureEvent::Content {
+                pid,
+                offset,
+                bytes,
+                limit_reached,
+                ..
+            } => store.content(pid, offset, &bytes, limit_reached),
+            CaptureEvent::Exit { pid } => store.exit(pid),
+        }
+    }
 }
 
 fn enricher_hostname(_enricher: &Enricher) -> String {
     sensor::enrich::host_name()
 }
 
-/// Resolves at `--duration` or Ctrl-C, whichever comes first.
+/// Resolves at `--duration`, Ctrl-C or SIGTERM, whichever comes first.
 async fn stop_signal(duration: Option<f64>) {
     let timer = async {
         match duration {
@@ -195,8 +239,17 @@ async fn stop_signal(duration: Option<f64>) {
             None => std::future::pending().await,
         }
     };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = timer => {}
+        _ = term => {}
         _ = tokio::signal::ctrl_c() => {}
     }
 }
@@ -241,11 +294,24 @@ fn events_from_file(path: &Path, input: EventInput, metrics: &Metrics) -> anyhow
 }
 
 pub(crate) fn print_summary(metrics: &Metrics, elapsed: Duration) {
-    let summary = metrics.summary();
-    let line = serde_json::json!({
-        "summary": summary,
+    print_summary_with(metrics, elapsed, None)
+}
+
+/// One JSON line on stderr: pipeline counters, and the kernel's when live.
+fn print_summary_with(metrics: &Metrics, elapsed: Duration, capture: Option<Stats>) {
+    let mut line = serde_json::json!({
+        "summary": metrics.summary(),
         "elapsed_s": (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
     });
+    if let Some(stats) = capture {
+        line["capture"] = serde_json::json!({
+            "events": stats.events,
+            "kernel_execs": stats.kernel_execs,
+            "exec_drops": stats.exec_drops,
+            "content_drops": stats.content_drops,
+            "decode_errors": stats.decode_errors,
+        });
+    }
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
