@@ -1,6 +1,7 @@
 //! Project tasks: `cargo xtask <task>`. See README.md.
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod featurize;
 mod run;
 mod setup;
@@ -29,6 +30,8 @@ enum Task {
     Featurize(featurize::Args),
     /// Rebuild models/script-classifier.onnx, its MODEL_CARD.md and parity fixture from the corpus.
     Train(train::Args),
+    /// Measure detection latency, throughput, overhead, classifier and replay: bench/REPORT.md.
+    Bench(bench::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +52,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Task::Test(args) => test::main(args),
         Task::Featurize(args) => featurize::run(args).map(drop),
         Task::Train(args) => train::run(args),
+        Task::Bench(args) => bench::main(args),
         Task::Env => {
             for (key, value) in setup::sensor_env() {
                 println!("export {key}={}", util::shell_word(&value));

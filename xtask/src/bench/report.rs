@@ -1,0 +1,882 @@
+//! REPORT.md, results.json and the plots, and the targets of issue 5.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use super::plot;
+use super::results::{Results, Target};
+
+pub const REQUIRED_KEYS: &[&str] = &[
+    "detect_latency_us",
+    "machine_max_exec_per_s",
+    "max_exec_per_s_no_drops",
+    "exec_throughput_ratio",
+    "sensor_cpu_pct_at_100_per_s",
+    "sensor_rss_mb",
+    "classifier_us",
+    "replay_events_per_s",
+    "dropped_events",
+    "missing_contents",
+];
+
+const PLOTS: &[&str] = &[
+    "latency_cdf.svg",
+    "rate_vs_drops.svg",
+    "classifier_by_size.svg",
+];
+
+pub fn write(out: &Path, r: &Results) -> Result<()> {
+    let mut plots = Vec::new();
+    for name in PLOTS {
+        let path = out.join(name);
+        let _ = std::fs::remove_file(&path);
+        let made = match *name {
+            "latency_cdf.svg" => plot::latency_cdf(&path, r),
+            "rate_vs_drops.svg" => plot::rate_vs_drops(&path, r),
+            _ => plot::classifier_sizes(&path, r),
+        };
+        match made {
+            Ok(true) => plots.push(*name),
+            Ok(false) => {}
+            Err(e) => eprintln!("xtask bench: {name}: {e:#}"),
+        }
+    }
+    let json = serde_json::to_string_pretty(r)? + "\n";
+    std::fs::write(out.join("results.json"), json)
+        .with_context(|| format!("cannot write {}", out.join("results.json").display()))?;
+    std::fs::write(out.join("REPORT.md"), markdown(r, &plots))
+        .with_context(|| format!("cannot write {}", out.join("REPORT.md").display()))?;
+    Ok(())
+}
+
+/// The report exists and results.json has every key issue 5 names.
+pub fn check_written(out: &Path) -> Result<()> {
+    let report = std::fs::read_to_string(out.join("REPORT.md")).context("REPORT.md missing")?;
+    if !report.starts_with("# ") {
+        bail!("{} is not a report", out.join("REPORT.md").display());
+    }
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("results.json")).context("results.json missing")?,
+    )
+    .context("results.json is not JSON")?;
+    for key in REQUIRED_KEYS {
+        let present = json.get(key).is_some_and(|v| !v.is_null());
+        let explained = json["not_measured"].get(key).is_some();
+        if !present && !explained {
+            bail!("results.json has neither a value nor a reason for {key}");
+        }
+    }
+    Ok(())
+}
+
+fn f0(x: f64) -> String {
+    format!("{x:.0}")
+}
+
+fn ms(us: f64) -> String {
+    if us >= 100.0 {
+        format!("{:.1} ms", us / 1000.0)
+    } else {
+        format!("{:.3} ms", us / 1000.0)
+    }
+}
+
+/// The issue's targets, judged.
+pub fn targets(r: &Results) -> Vec<Target> {
+    let mut t = Vec::new();
+    let why_latency = latency_why(r);
+    match &r.detect_latency_us {
+        Some(l) => {
+            for (name, goal, got) in [("p50", 2000.0, l.p50), ("p99", 10000.0, l.p99)] {
+                t.push(Target {
+                    name: format!("exec -> finding {name} at 200 execs/s"),
+                    target: format!("<= {}", ms(goal)),
+                    measured: format!("{} (at {:.0}/s)", ms(got), l.rate_per_s),
+                    met: Some(got <= goal),
+                    by: if got <= goal {
+                        String::new()
+                    } else {
+                        format!("{} over ({:.1}x)", ms(got - goal), got / goal)
+                    },
+                    why: if got <= goal {
+                        String::new()
+                    } else {
+                        why_latency.clone()
+                    },
+                });
+            }
+        }
+        None => t.push(unmeasured(
+            "exec -> finding p50/p99 at 200 execs/s",
+            "p50 <= 2 ms, p99 <= 10 ms",
+            r,
+            "detect_latency_us",
+        )),
+    }
+    // Zero loss at full rate: the flat-out runs (overhead B rounds, the ramp's closed-loop step).
+    let full_rate: Vec<(f64, u64, u64)> = r
+        .overhead
+        .iter()
+        .flat_map(|o| o.rounds.iter().map(|x| (x.with_per_s, x.with_dropped, 0)))
+        .chain(
+            r.throughput_steps
+                .iter()
+                .filter(|s| s.mode == "closed")
+                .map(|s| {
+                    (
+                        s.achieved_rate_per_s,
+                        s.dropped + s.unseen_execs.unwrap_or(0),
+                        s.missing_contents_bench.unwrap_or(0),
+                    )
+                }),
+        )
+        .collect();
+    if full_rate.is_empty() {
+        t.push(unmeasured(
+            "zero loss at the machine's full exec rate",
+            "0 events, 0 contents lost",
+            r,
+            "max_exec_per_s_no_drops",
+        ));
+    } else {
+        let lost: u64 = full_rate.iter().map(|x| x.1).sum();
+        let missing: u64 = full_rate.iter().map(|x| x.2).sum();
+        let rate = full_rate.iter().map(|x| x.0).fold(0.0, f64::max);
+        let ok = lost == 0 && missing == 0;
+        t.push(Target {
+            name: "zero loss at the machine's full exec rate (sensor on)".into(),
+            target: "0 events, 0 contents lost".into(),
+            measured: format!("{lost} events, {missing} contents lost, flat out up to {rate:.0}/s"),
+            met: Some(ok),
+            by: if ok {
+                String::new()
+            } else {
+                format!("{} lost", lost + missing)
+            },
+            why: if ok {
+                String::new()
+            } else {
+                format!(
+                    "Losses by counter: {}. The highest lossless rate was {}. A bigger ring \
+                     buffer and event queue absorb bursts; a sustained deficit needs cheaper \
+                     per-event user-space work (see CPU per 1,000 execs).",
+                    loss_counters(r),
+                    r.max_exec_per_s_no_drops
+                        .map_or("none".to_string(), |x| format!("{x:.0}/s"))
+                )
+            },
+        });
+    }
+    match (&r.overhead, r.exec_throughput_ratio) {
+        (Some(o), Some(ratio)) => {
+            let ok = ratio >= 0.97;
+            t.push(Target {
+                name: "exec throughput with / without the sensor".into(),
+                target: ">= 97%".into(),
+                measured: format!(
+                    "{:.1}% ({:.0} vs {:.0} execs/s)",
+                    ratio * 100.0,
+                    o.with_mean_per_s,
+                    o.without_mean_per_s
+                ),
+                met: Some(ok),
+                by: if ok {
+                    String::new()
+                } else {
+                    format!("{:.1} points short", (0.97 - ratio) * 100.0)
+                },
+                why: if ok {
+                    String::new()
+                } else {
+                    format!(
+                        "Two costs land on the exec loop: the eBPF programs run inside every \
+                         exec (argv copy, cwd dentry walk, stdin inspection), and the sensor's \
+                         user space takes {:.3} CPU s per 1,000 execs, i.e. {:.0}% of one of the \
+                         {} cores at {:.0} execs/s, cores the exec loop would otherwise use. \
+                         Closing it: less user-space work per event (skip enrichment and scoring \
+                         for a `-c` text already judged, fewer allocations per event), and \
+                         reading the ring buffer in batches.",
+                        o.sensor_cpu_s_per_1000_execs,
+                        o.sensor_cpu_s_per_1000_execs * o.with_mean_per_s / 10.0,
+                        r.machine.cpus,
+                        o.with_mean_per_s
+                    )
+                },
+            });
+        }
+        _ => t.push(unmeasured(
+            "exec throughput with / without the sensor",
+            ">= 97%",
+            r,
+            "exec_throughput_ratio",
+        )),
+    }
+    match r.sensor_cpu_pct_at_100_per_s {
+        Some(cpu) => {
+            let ok = cpu <= 5.0;
+            t.push(Target {
+                name: "sensor CPU at 100 execs/s (mix)".into(),
+                target: "<= 5% of one core".into(),
+                measured: format!("{cpu:.2}% of one core"),
+                met: Some(ok),
+                by: if ok {
+                    String::new()
+                } else {
+                    format!("{:.2} points over ({:.1}x)", cpu - 5.0, cpu / 5.0)
+                },
+                why: if ok {
+                    String::new()
+                } else {
+                    format!(
+                        "{:.2} ms of CPU per exec: every exec of the mix is a distinct script, so \
+                         each one is read, hashed, scored and (10 of 16) turned into a finding \
+                         with ancestry lookups in /proc. Caching by (dev, inode, mtime, size) \
+                         and by text hash only helps repeated scripts (see the cache section).",
+                        cpu / 100.0 * 10.0
+                    )
+                },
+            });
+        }
+        None => t.push(unmeasured(
+            "sensor CPU at 100 execs/s",
+            "<= 5% of one core",
+            r,
+            "sensor_cpu_pct_at_100_per_s",
+        )),
+    }
+    match r.sensor_rss_mb {
+        Some(mb) => {
+            let ok = mb <= 100.0;
+            t.push(Target {
+                name: "sensor peak resident memory (VmHWM)".into(),
+                target: "<= 100 MB".into(),
+                measured: format!("{mb:.1} MiB"),
+                met: Some(ok),
+                by: if ok {
+                    String::new()
+                } else {
+                    format!("{:.1} MiB over", mb - 100.0)
+                },
+                why: if ok {
+                    String::new()
+                } else {
+                    "The peak includes the onnxruntime library and session, the eBPF maps \
+                     mirrored in user space, the queues at their fullest and the caches; \
+                     smaller queue and cache bounds lower it."
+                        .into()
+                },
+            });
+        }
+        None => t.push(unmeasured(
+            "sensor peak resident memory",
+            "<= 100 MB",
+            r,
+            "sensor_rss_mb",
+        )),
+    }
+    t
+}
+
+fn unmeasured(name: &str, target: &str, r: &Results, key: &str) -> Target {
+    Target {
+        name: name.into(),
+        target: target.into(),
+        measured: "not measured".into(),
+        met: None,
+        by: String::new(),
+        why: r
+            .not_measured
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| "its phase did not run".into()),
+    }
+}
+
+fn loss_counters(r: &Results) -> String {
+    let mut all: std::collections::BTreeMap<String, u64> = Default::default();
+    for s in &r.throughput_steps {
+        for (k, v) in &s.dropped_by {
+            *all.entry(k.clone()).or_default() += v;
+        }
+    }
+    if all.is_empty() {
+        return "no drop counter moved; the loss is execs missing from the trace or without contents".into();
+    }
+    all.iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where the latency goes, from the measured split and the per-form table.
+fn latency_why(r: &Results) -> String {
+    let mut why = String::new();
+    if let (Some(l), Some(v)) = (&r.detect_latency_us, &r.verdict_latency_us) {
+        let _ = write!(
+            why,
+            "Exec -> verdict (the sensor's own detection_latency_us) is p50 {} / p99 {} of the \
+             p50 {} / p99 {} to the sink, so {} dominates. ",
+            ms(v.p50),
+            ms(v.p99),
+            ms(l.p50),
+            ms(l.p99),
+            if v.p99 >= 0.5 * l.p99 {
+                "capture, enrichment and scoring (before the verdict)"
+            } else {
+                "the finding builder and sink (after the verdict)"
+            }
+        );
+    }
+    if let Some(worst) = r
+        .latency_by_kind
+        .iter()
+        .max_by(|a, b| a.latency_us.p99.total_cmp(&b.latency_us.p99))
+    {
+        let _ = write!(
+            why,
+            "The slowest form is {} (p99 {}). ",
+            worst.kind,
+            ms(worst.latency_us.p99)
+        );
+        if worst.kind.contains("stdin") {
+            why.push_str(
+                "A piped script is only complete when the interpreter has read it all, so the \
+                 sensor waits for the kernel-captured bytes (until the process exits or the \
+                 content wait ends); scoring the bytes as soon as they stop arriving would close it. ",
+            );
+        }
+    }
+    if why.is_empty() {
+        why.push_str("No split of the latency was measured.");
+    } else {
+        why.push_str(
+            "On a 2-core machine the load generator's interpreters, the sensor and the bench \
+             reader share the cores: queueing behind runnable interpreters adds to every stage.",
+        );
+    }
+    why
+}
+
+fn opt(x: Option<f64>, unit: &str) -> String {
+    x.map_or("not measured".into(), |v| format!("{v}{unit}"))
+}
+
+fn markdown(r: &Results, plots: &[&str]) -> String {
+    let mut m = String::new();
+    let w = &mut m;
+    let _ = writeln!(w, "# Sensor benchmark report\n");
+    let _ = writeln!(
+        w,
+        "Generated by `cargo xtask bench{}` ({} build) on {} in {:.0} s. Do not edit by hand: \
+         run the command again. Machine-readable figures: [results.json](results.json).\n",
+        if r.mode == "quick" { " --quick" } else { "" },
+        r.build,
+        r.machine.date_utc,
+        r.duration_s
+    );
+    if r.mode == "quick" {
+        let _ = writeln!(
+            w,
+            "> **Quick mode**: every phase ran for a few seconds to check the harness. \
+             These figures are not measurements of the sensor.\n"
+        );
+    }
+    let mc = &r.machine;
+    let _ = writeln!(w, "## Machine\n\n| | |\n|---|---|");
+    for (k, v) in [
+        ("Host", mc.hostname.clone()),
+        ("CPU", format!("{} ({} cores)", mc.cpu_model, mc.cpus)),
+        ("Memory", format!("{} GiB", mc.memory_gib)),
+        ("Kernel", mc.kernel.clone()),
+        ("OS", mc.os.clone()),
+        (
+            "Commit",
+            format!(
+                "`{}`{}",
+                mc.commit,
+                if mc.dirty {
+                    " (with uncommitted changes)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        ("Rust", mc.rustc.clone()),
+        (
+            "Load average (1/5/15 min) before / after",
+            format!("{} / {}", mc.load_before, mc.load_after),
+        ),
+    ] {
+        let _ = writeln!(w, "| {k} | {v} |");
+    }
+    let _ = writeln!(w);
+    for note in &r.notes {
+        let _ = writeln!(w, "> {note}\n");
+    }
+
+    let _ = writeln!(
+        w,
+        "## Targets\n\n| Target | Goal | Measured | Met | By |\n|---|---|---|---|---|"
+    );
+    for t in &r.targets {
+        let met = match t.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "not measured",
+        };
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} |",
+            t.name, t.target, t.measured, met, t.by
+        );
+    }
+    let missed: Vec<&Target> = r.targets.iter().filter(|t| t.met != Some(true)).collect();
+    if !missed.is_empty() {
+        let _ = writeln!(
+            w,
+            "\n### Missed or unmeasured targets: why, and what would close the gap\n"
+        );
+        for t in missed {
+            let _ = writeln!(w, "- **{}** ({}): {}", t.name, t.measured, t.why);
+        }
+    }
+    let _ = writeln!(w);
+
+    // Headline figures.
+    let _ = writeln!(w, "## Figures at a glance\n\n| Key | Value |\n|---|---|");
+    let lat = r.detect_latency_us.as_ref().map(|l| {
+        format!(
+            "p50 {} / p90 {} / p99 {} / max {} at {:.0} execs/s",
+            ms(l.p50),
+            ms(l.p90),
+            ms(l.p99),
+            ms(l.max),
+            l.rate_per_s
+        )
+    });
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "detect_latency_us",
+            lat.unwrap_or_else(|| "not measured".into()),
+        ),
+        (
+            "machine_max_exec_per_s",
+            opt(r.machine_max_exec_per_s, " execs/s"),
+        ),
+        (
+            "max_exec_per_s_no_drops",
+            opt(r.max_exec_per_s_no_drops, " execs/s"),
+        ),
+        ("exec_throughput_ratio", opt(r.exec_throughput_ratio, "")),
+        (
+            "sensor_cpu_pct_at_100_per_s",
+            opt(r.sensor_cpu_pct_at_100_per_s, " %"),
+        ),
+        ("sensor_rss_mb", opt(r.sensor_rss_mb, " MiB")),
+        (
+            "classifier_us",
+            r.classifier_us.as_ref().map_or("not measured".into(), |c| {
+                format!(
+                    "median {:.1} µs / p99 {:.1} µs ({} B bash script)",
+                    c.median, c.p99, c.size_bytes
+                )
+            }),
+        ),
+        (
+            "replay_events_per_s",
+            opt(r.replay_events_per_s, " events/s"),
+        ),
+        (
+            "dropped_events",
+            r.dropped_events
+                .map_or("not measured".into(), |x| x.to_string()),
+        ),
+        (
+            "missing_contents",
+            r.missing_contents
+                .map_or("not measured".into(), |x| x.to_string()),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(w, "| `{k}` | {v} |");
+    }
+    let _ = writeln!(w);
+
+    latency_section(w, r, plots);
+    throughput_section(w, r, plots);
+    overhead_section(w, r);
+    classifier_section(w, r, plots);
+    replay_section(w, r);
+    cache_section(w, r);
+
+    if !r.not_measured.is_empty() {
+        let _ = writeln!(w, "## Not measured\n");
+        for (k, v) in &r.not_measured {
+            let _ = writeln!(w, "- `{k}`: not measured: {v}");
+        }
+        let _ = writeln!(w);
+    }
+    if !r.errors.is_empty() {
+        let _ = writeln!(w, "## Phase errors\n");
+        for e in &r.errors {
+            let _ = writeln!(w, "- {e}");
+        }
+        let _ = writeln!(w);
+    }
+    let _ = writeln!(
+        w,
+        "## Reproduce\n\n```sh\ncargo xtask bench          # full run (~10 min), writes bench/\n\
+         cargo xtask bench --quick  # smoke run (< 2 min), writes target/bench-quick/\n\
+         cargo xtask bench --only latency,overhead   # some phases\n```\n\n\
+         The load generator and the classifier sweep live in `bench/tools` \
+         (`loadgen`, `classifier-bench`); the harness in `xtask/src/bench/`. Every script \
+         the bench executes is inert (payloads sit in a never-called function before `exit 0`, \
+         or after `sys.exit(0)`) and names only 127.0.0.1."
+    );
+    m
+}
+
+fn latency_section(w: &mut String, r: &Results, plots: &[&str]) {
+    let _ = writeln!(w, "## Detection latency\n");
+    let _ = writeln!(
+        w,
+        "**Method.** One `sensor run` (release build, default configuration, findings on \
+         stdout) is started; the bench reads its stdout through a pipe and stamps each finding \
+         line with CLOCK_BOOTTIME/CLOCK_REALTIME the moment it is read: that is \"finding \
+         written to the sink\". The start is the exec's kernel timestamp: the event's \
+         `ktime_ns` when the finding carries it, else its `eventTime` (wall time the sensor \
+         derived from the same `bpf_ktime_get_boot_ns`). `loadgen` runs the mix: bash and \
+         Python (`/usr/bin/python3`), as files, `#!` files, `-c` literals and scripts piped to \
+         stdin, 10 of 16 malicious-looking (inert), every script distinct (a `bench-id` \
+         comment, which also matches each finding to its exec). Steady: open loop at 200 \
+         execs/s; bursts: N execs started at once every interval. Latency is per exec, from \
+         its first finding; execs whose malicious-looking script produced no finding are \
+         counted as missing.\n"
+    );
+    let _ = writeln!(
+        w,
+        "| Run | Execs | Rate | Findings matched | p50 | p90 | p99 | max | Missing findings | Unexpected |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for (name, l) in [
+        ("steady", &r.detect_latency_us),
+        ("bursts", &r.detect_latency_burst_us),
+    ] {
+        if let Some(l) = l {
+            let _ = writeln!(
+                w,
+                "| {name} | {} | {:.0}/s | {} | {} | {} | {} | {} | {} | {} |",
+                l.execs,
+                l.rate_per_s,
+                l.samples,
+                ms(l.p50),
+                ms(l.p90),
+                ms(l.p99),
+                ms(l.max),
+                l.missing_findings,
+                l.unexpected_findings
+            );
+        } else {
+            let _ = writeln!(w, "| {name} | not measured | | | | | | | | |");
+        }
+    }
+    if let Some(v) = &r.verdict_latency_us {
+        let _ = writeln!(
+            w,
+            "\nExec -> verdict as the sensor measures it (`detection_latency_us`, before the \
+             finding is built and written): p50 {} / p90 {} / p99 {} / max {}.",
+            ms(v.p50),
+            ms(v.p90),
+            ms(v.p99),
+            ms(v.max)
+        );
+    }
+    if !r.latency_by_kind.is_empty() {
+        let _ = writeln!(w, "\nSteady run by form:\n\n| Form | Findings | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|");
+        for k in &r.latency_by_kind {
+            let d = &k.latency_us;
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} |",
+                k.kind,
+                k.samples,
+                ms(d.p50),
+                ms(d.p90),
+                ms(d.p99),
+                ms(d.max)
+            );
+        }
+    }
+    if !r.latency_runs.is_empty() {
+        let _ = writeln!(w, "\nSensor counters per run (deltas of its Prometheus metrics; they include any other interpreter exec on the host):\n\n| Run | Execs | Achieved rate | Dropped | Missing contents | Sensor CPU s |\n|---|---|---|---|---|---|");
+        for x in &r.latency_runs {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {:.0}/s | {} | {} | {:.2} |",
+                x.name,
+                x.execs,
+                x.achieved_rate_per_s,
+                x.dropped,
+                fmt_map(x.missing_contents, &x.missing_by),
+                x.sensor_cpu_s
+            );
+        }
+    }
+    if plots.contains(&"latency_cdf.svg") {
+        let _ = writeln!(w, "\n![Latency CDF](latency_cdf.svg)");
+    }
+    let _ = writeln!(w);
+}
+
+fn fmt_map(total: u64, by: &std::collections::BTreeMap<String, u64>) -> String {
+    if by.is_empty() {
+        return total.to_string();
+    }
+    format!(
+        "{total} ({})",
+        by.iter()
+            .map(|(k, v)| format!(
+                "{}: {v}",
+                k.split('{').nth(1).unwrap_or(k).trim_end_matches('}')
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn throughput_section(w: &mut String, r: &Results, plots: &[&str]) {
+    let _ = writeln!(w, "## Throughput and loss\n");
+    let _ = writeln!(
+        w,
+        "**Method.** Machine limit, no sensor: `loadgen` runs `bash -c true` closed loop \
+         (K execs in flight, each replaced as it exits) for K = 1, 2, 4, 8 and the best rate \
+         is the machine's maximum; the shell mix (the latency mix with bash for Python, so \
+         every exec costs about the same) is run at that K too. With the sensor (`sensor run \
+         --record TRACE`): the shell mix open loop at 25/50/75/90/100% of the no-sensor \
+         shell-mix maximum, then flat out. A step is lossless when the sensor's drop counters \
+         (kernel ring buffer and every queue, from its metrics) did not move AND every bench \
+         exec is in the recorded trace AND none of them has `content_origin: missing`. The \
+         recorder's own queue (`trace`) is shown but not counted as a sensor loss.\n"
+    );
+    if !r.machine_max.is_empty() {
+        let _ = writeln!(w, "| No sensor | In flight | Execs/s |\n|---|---|---|");
+        for p in &r.machine_max {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} |",
+                p.workload,
+                p.concurrency,
+                f0(p.exec_per_s)
+            );
+        }
+        let _ = writeln!(w);
+    }
+    if !r.throughput_steps.is_empty() {
+        let _ = writeln!(w, "| With sensor | Target | Achieved | Execs | Dropped | Unseen execs | Bench execs w/o contents | Sensor-wide missing contents | Lossless |\n|---|---|---|---|---|---|---|---|---|");
+        for s in &r.throughput_steps {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {:.0}/s | {} | {} | {} | {} | {} | {} |",
+                if s.mode == "closed" {
+                    "flat out"
+                } else {
+                    "open loop"
+                },
+                s.target_rate_per_s
+                    .map_or("-".into(), |t| format!("{t:.0}/s")),
+                s.achieved_rate_per_s,
+                s.execs,
+                fmt_map(s.dropped, &s.dropped_by),
+                s.unseen_execs.map_or("?".into(), |x| x.to_string()),
+                s.missing_contents_bench
+                    .map_or("?".into(), |x| x.to_string()),
+                s.missing_contents,
+                if s.lossless { "yes" } else { "**no**" }
+            );
+        }
+        let _ = writeln!(
+            w,
+            "\nHighest lossless rate: {}.",
+            opt(r.max_exec_per_s_no_drops, " execs/s")
+        );
+    }
+    if plots.contains(&"rate_vs_drops.svg") {
+        let _ = writeln!(w, "\n![Rate vs drops](rate_vs_drops.svg)");
+    }
+    let _ = writeln!(w);
+}
+
+fn overhead_section(w: &mut String, r: &Results) {
+    let _ = writeln!(w, "## Overhead\n");
+    let _ = writeln!(
+        w,
+        "**Method.** `bash -c true` closed loop at the machine's best K, alternating without \
+         (A) and with (B) a freshly started `sensor run` (A/B/A/B...); the ratio is mean B / \
+         mean A. Sensor CPU: utime + stime of every sensor thread from /proc/PID/stat over \
+         the B windows, per 1,000 execs (eBPF time is charged to the exec'ing processes and \
+         shows up in the ratio instead). CPU at 100 execs/s: the mix at 100/s, sensor CPU \
+         seconds / wall seconds. Memory: the highest VmHWM (/proc/PID/status) of any sensor \
+         the bench started, read just before stopping it.\n"
+    );
+    if let Some(o) = &r.overhead {
+        let _ = writeln!(
+            w,
+            "| Round | Without | With | Dropped (with) | Sensor CPU s |\n|---|---|---|---|---|"
+        );
+        for (i, x) in o.rounds.iter().enumerate() {
+            let _ = writeln!(
+                w,
+                "| {} | {:.0}/s | {:.0}/s | {} | {:.2} |",
+                i + 1,
+                x.without_per_s,
+                x.with_per_s,
+                x.with_dropped,
+                x.with_sensor_cpu_s
+            );
+        }
+        let _ = writeln!(
+            w,
+            "\nRatio {:.3} ({:.0} / {:.0} execs/s); sensor CPU {:.3} s per 1,000 execs.",
+            o.ratio, o.with_mean_per_s, o.without_mean_per_s, o.sensor_cpu_s_per_1000_execs
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\nSensor CPU at 100 execs/s: {}. Peak resident memory: {}.\n",
+        opt(r.sensor_cpu_pct_at_100_per_s, "% of one core"),
+        opt(r.sensor_rss_mb, " MiB")
+    );
+}
+
+fn classifier_section(w: &mut String, r: &Results, plots: &[&str]) {
+    let _ = writeln!(w, "## Classifier alone\n");
+    let _ = writeln!(
+        w,
+        "**Method.** `classifier-bench` (release) loads the embedded model once and scores one \
+         script at a time on one thread (features + ONNX inference + evidence, as the sensor \
+         does), for scripts of each size built from the bench's own shell and Python texts, \
+         for a fixed time per size after a warm-up. The headline `classifier_us` is the 1 KiB \
+         bash script.\n"
+    );
+    let Some(doc) = &r.classifier else {
+        let _ = writeln!(
+            w,
+            "Not measured: {}\n",
+            r.not_measured.get("classifier_us").map_or("", |s| s)
+        );
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "Model `{}`, loaded in {:.0} ms; only the first {} bytes of a script are scored.\n",
+        doc["model_version"].as_str().unwrap_or("?"),
+        doc["load_ms"].as_f64().unwrap_or(0.0),
+        doc["max_scored_bytes"]
+    );
+    let _ = writeln!(
+        w,
+        "| Size | Language | Median | p99 | Scripts/s | MiB/s |\n|---|---|---|---|---|---|"
+    );
+    for s in doc["sizes"].as_array().into_iter().flatten() {
+        let size = s["size_bytes"].as_u64().unwrap_or(0);
+        let _ = writeln!(
+            w,
+            "| {} KiB | {} | {:.1} µs | {:.1} µs | {:.0} | {:.1} |",
+            size / 1024,
+            s["lang"].as_str().unwrap_or(""),
+            s["median_us"].as_f64().unwrap_or(0.0),
+            s["p99_us"].as_f64().unwrap_or(0.0),
+            s["scripts_per_s"].as_f64().unwrap_or(0.0),
+            s["mib_per_s"].as_f64().unwrap_or(0.0)
+        );
+    }
+    let c = &doc["workload_check"];
+    let _ = writeln!(
+        w,
+        "\nOn the bench's own scripts: {} of {} malicious-looking flagged, {} of {} benign flagged.",
+        c["malicious_flagged"], c["malicious"], c["benign_flagged"], c["benign"]
+    );
+    if plots.contains(&"classifier_by_size.svg") {
+        let _ = writeln!(w, "\n![Classifier by size](classifier_by_size.svg)");
+    }
+    let _ = writeln!(w);
+}
+
+fn replay_section(w: &mut String, r: &Results) {
+    let _ = writeln!(w, "## Replay\n");
+    let _ = writeln!(
+        w,
+        "**Method.** `loadgen gen-events` writes synthetic exec events (the mix's `-c` texts, \
+         bash and Python, 10 of 16 malicious-looking); `sensor record --from-events` runs them \
+         through the real pipeline and writes the trace; `sensor replay TRACE --output FILE` \
+         then replays it pinned to one core (sched_setaffinity) and on all cores, with the \
+         recorded verdicts and with `--rescore`. Rates are events (and findings) over the \
+         whole process wall time, start-up included; the rate `sensor replay` prints itself \
+         is shown too.\n"
+    );
+    let Some(rep) = &r.replay else {
+        let _ = writeln!(
+            w,
+            "Not measured: {}\n",
+            r.not_measured.get("replay_events_per_s").map_or("", |s| s)
+        );
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "Trace: {} exec records, {} findings per replay; recording it from events ran at {:.0} events/s.\n",
+        rep.events_in_trace, rep.findings, rep.record_from_events_per_s
+    );
+    let _ = writeln!(w, "| Replay | CPUs | Events/s | Findings/s | Wall | Reported by sensor |\n|---|---|---|---|---|---|");
+    for x in &rep.runs {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {:.0} | {:.0} | {:.2} s | {} |",
+            x.name,
+            x.cpus,
+            x.events_per_s,
+            x.findings_per_s,
+            x.wall_s,
+            x.reported_events_per_s
+                .map_or("-".into(), |v| format!("{v:.0} events/s"))
+        );
+    }
+    let _ = writeln!(w);
+}
+
+fn cache_section(w: &mut String, r: &Results) {
+    let _ = writeln!(w, "## Cache effect\n");
+    let _ = writeln!(
+        w,
+        "**Method.** One `sensor run`; `loadgen` runs `bash FILE` at 300 execs/s, first the same \
+         malicious-looking file every time, then a distinct file (distinct contents) per exec. \
+         Sensor CPU per 1,000 execs, exec -> finding latency and the sensor's cache-hit \
+         counters per run.\n"
+    );
+    if r.cache_effect.is_empty() {
+        let _ = writeln!(w, "Not measured.\n");
+        return;
+    }
+    let _ = writeln!(w, "| Workload | Execs | Rate | Findings | p50 | p99 | CPU s / 1,000 execs | Cache hits | Dropped |\n|---|---|---|---|---|---|---|---|---|");
+    for c in &r.cache_effect {
+        let (p50, p99) = c
+            .latency_us
+            .as_ref()
+            .map_or(("-".into(), "-".into()), |d| (ms(d.p50), ms(d.p99)));
+        let _ = writeln!(
+            w,
+            "| {} | {} | {:.0}/s | {} | {} | {} | {:.3} | {} | {} |",
+            c.workload,
+            c.execs,
+            c.rate_per_s,
+            c.findings,
+            p50,
+            p99,
+            c.sensor_cpu_s_per_1000_execs,
+            fmt_map(c.cache_hits.values().sum(), &c.cache_hits),
+            c.dropped
+        );
+    }
+    let _ = writeln!(w);
+}
