@@ -32,7 +32,10 @@ from sklearn.metrics import roc_auc_score
 
 SEED = 1234
 TARGET_FPR = 0.001
-C = 4.0
+C = 0.5
+# Each source family weighs like sqrt(its size) within its (language, label): big
+# families (nl2bash, pypi-malregistry) do not drown the rest.
+FAMILY_POWER = 0.5
 MODEL_NAME = "script-classifier"
 SYNTHETIC_PREFIX = "synthetic"
 
@@ -87,14 +90,18 @@ def load(features_path, dim):
 
 
 def sample_weights(d, mask):
-    """Balance the classes within each language, over the rows in `mask`."""
+    """Over the rows in `mask`: each family weighs sqrt(size) within its (language,
+    label), and the two labels weigh the same within each language."""
     w = np.zeros(len(d["y"]))
     for lg in ("bash", "python"):
+        n_lang = (mask & (d["lang"] == lg)).sum()
         for lab in (0, 1):
             sel = mask & (d["lang"] == lg) & (d["y"] == lab)
-            n_lang = (mask & (d["lang"] == lg)).sum()
-            if sel.sum():
-                w[sel] = 0.5 * n_lang / sel.sum()
+            if not sel.any():
+                continue
+            for fam, count in collections.Counter(d["family"][sel]).items():
+                w[sel & (d["family"] == fam)] = count**FAMILY_POWER / count
+            w[sel] *= 0.5 * n_lang / w[sel].sum()
     return w[mask]
 
 
@@ -319,7 +326,8 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     w("")
     w("## Model")
     w("")
-    w(f"L2-regularised logistic regression (scikit-learn, lbfgs, C={C}, classes balanced per language, seed {SEED}), "
+    w(f"L2-regularised logistic regression (scikit-learn, lbfgs, C={C}, classes balanced per language, each source family weighted by "
+      f"size^{FAMILY_POWER} so the largest collections do not dominate, seed {SEED}), "
       "exported with skl2onnx. Linear, so a score's evidence is exact: contribution = weight x value; the sensor lists the "
       "largest positive contributions. Strongest malicious-leaning named features:")
     w("")

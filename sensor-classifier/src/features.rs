@@ -5,34 +5,39 @@
 //! 1. one 0/1 value per named indicator (`indicators::INDICATORS`),
 //! 2. a few numeric shape features, each scaled to about [0, 1],
 //! 3. `HASH_DIM` buckets of hashed token unigrams and bigrams (log counts,
-//!    L2-normalised over the block), separate per language.
+//!    L2-normalised to `HASH_NORM` over the block), separate per language, over the first
+//!    `TOKEN_BYTES`.
 
 use crate::indicators::{Indicators, INDICATORS};
 use crate::lang::Lang;
 use crate::tokens::{for_each_token, hash_lower, mix, Token};
 
 /// Bump when anything changes the vector for the same text; the model records it.
-pub const FEATURE_VERSION: u32 = 1;
+pub const FEATURE_VERSION: u32 = 3;
 pub const HASH_BITS: u32 = 12;
 pub const HASH_DIM: usize = 1 << HASH_BITS;
 /// Only the first 64 KiB of a script are scored.
 pub const MAX_BYTES: usize = 64 * 1024;
+/// L2 norm of the hashed block. Below 1 so that, under the same regularisation,
+/// the model leans on the named indicators, which carry over between sources
+/// better than the token style of any one source does (chosen by by-source validation).
+pub const HASH_NORM: f32 = 0.5;
+/// Token n-grams are counted over the first 16 KiB (indicators see all 64 KiB):
+/// style is settled by then, and it keeps a 64 KiB script within the latency budget.
+pub const TOKEN_BYTES: usize = 16 * 1024;
 
 const BIGRAM_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
 const PYTHON_SALT: u64 = 0x5851_f42d_4c95_7f2d;
 
 /// Numeric features: (name, analyst words when it drives a score).
 pub const NUMERIC: &[(&str, &str)] = &[
-    (
-        "entropy",
-        "high character entropy (packed or encoded content)",
-    ),
+    // No length, line-length or entropy features: in the corpus those tell
+    // sources apart (one-liners vs library files), not intent.
     (
         "punct_ratio",
         "unusually dense punctuation (obfuscated code)",
     ),
     ("longest_b64_run", "contains a long base64-like string"),
-    ("longest_line", "has very long lines"),
     ("hex_escape_density", "many \\x escape sequences"),
     ("non_ascii_ratio", "many non-ASCII characters"),
     ("is_python", "Python code"),
@@ -71,10 +76,15 @@ pub fn schema_fingerprint() -> String {
 
 /// The scored prefix of a text: at most `MAX_BYTES`, cut on a character boundary.
 pub fn scored_prefix(text: &str) -> &str {
-    if text.len() <= MAX_BYTES {
+    prefix(text, MAX_BYTES)
+}
+
+/// At most `max` bytes of `text`, cut on a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
         return text;
     }
-    let mut end = MAX_BYTES;
+    let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -109,10 +119,8 @@ pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
 
     let shape = shape_stats(text);
     let numeric = [
-        shape.entropy / 8.0,
         shape.punct_ratio,
         log_scale(shape.longest_b64_run),
-        log_scale(shape.longest_line),
         shape.hex_escape_density,
         shape.non_ascii_ratio,
         if lang == Lang::Python { 1.0 } else { 0.0 },
@@ -131,7 +139,7 @@ pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
         hashed[bucket] += 1.0;
     };
     let mut prev: Option<Token<'_>> = None;
-    for_each_token(text, |tok| {
+    for_each_token(prefix(text, TOKEN_BYTES), |tok| {
         bump(unigram_bucket(salt, &tok));
         if let Some(p) = &prev {
             bump(bigram_bucket(salt, p, &tok));
@@ -147,7 +155,7 @@ pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
         norm += *v * *v;
     }
     if norm > 0.0 {
-        let inv = 1.0 / norm.sqrt();
+        let inv = HASH_NORM / norm.sqrt();
         for &b in &touched {
             hashed[b as usize] *= inv;
         }
@@ -161,80 +169,79 @@ fn log_scale(x: usize) -> f32 {
 }
 
 struct Shape {
-    entropy: f32,
     punct_ratio: f32,
     longest_b64_run: usize,
-    longest_line: usize,
     hex_escape_density: f32,
     non_ascii_ratio: f32,
 }
 
-fn is_b64_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+// Byte classes for `shape_stats`, looked up once per byte.
+const PUNCT: u8 = 1;
+const NON_ASCII: u8 = 2;
+const B64: u8 = 4;
+const UPPER: u8 = 8;
+const LOWER: u8 = 16;
+const DIGIT: u8 = 32;
+
+const fn byte_classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b >= 0x80 {
+            c |= NON_ASCII;
+        } else if b.is_ascii_punctuation() {
+            c |= PUNCT;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_') {
+            c |= B64;
+        }
+        if b.is_ascii_uppercase() {
+            c |= UPPER;
+        } else if b.is_ascii_lowercase() {
+            c |= LOWER;
+        } else if b.is_ascii_digit() {
+            c |= DIGIT;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
 }
+
+static BYTE_CLASSES: [u8; 256] = byte_classes();
 
 /// One pass over the bytes for the numeric features.
 fn shape_stats(text: &str) -> Shape {
     let bytes = text.as_bytes();
-    let mut hist = [0u32; 256];
-    let (mut punct, mut non_ascii, mut hex_escapes) = (0usize, 0usize, 0usize);
-    let (mut line, mut longest_line) = (0usize, 0usize);
+    let (mut punct, mut non_ascii) = (0usize, 0usize);
     // A base64 run counts only if it mixes upper case, lower case and digits,
     // which paths and long identifiers rarely do.
     let (mut run, mut run_mix, mut longest_b64_run) = (0usize, 0u8, 0usize);
-    for (i, &b) in bytes.iter().enumerate() {
-        hist[b as usize] += 1;
-        if b >= 0x80 {
-            non_ascii += 1;
-        } else if b.is_ascii_punctuation() {
-            punct += 1;
-        }
-        if b == b'\n' {
-            longest_line = longest_line.max(line);
-            line = 0;
-        } else {
-            line += 1;
-        }
-        if is_b64_byte(b) {
+    for &b in bytes {
+        let c = BYTE_CLASSES[b as usize];
+        punct += usize::from(c & PUNCT != 0);
+        non_ascii += usize::from(c & NON_ASCII != 0);
+        if c & B64 != 0 {
             run += 1;
-            run_mix |= if b.is_ascii_uppercase() {
-                1
-            } else if b.is_ascii_lowercase() {
-                2
-            } else if b.is_ascii_digit() {
-                4
-            } else {
-                0
-            };
+            run_mix |= c;
         } else {
-            if run_mix == 7 {
+            if run_mix & (UPPER | LOWER | DIGIT) == UPPER | LOWER | DIGIT {
                 longest_b64_run = longest_b64_run.max(run);
             }
             run = 0;
             run_mix = 0;
         }
-        if b == b'\\' && bytes.get(i + 1) == Some(&b'x') {
-            hex_escapes += 1;
-        }
     }
-    if run_mix == 7 {
+    if run_mix & (UPPER | LOWER | DIGIT) == UPPER | LOWER | DIGIT {
         longest_b64_run = longest_b64_run.max(run);
     }
-    longest_line = longest_line.max(line);
+    let hex_escapes = memchr::memmem::find_iter(bytes, b"\\x").count();
     let n = bytes.len().max(1) as f32;
-    let entropy = hist
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = c as f32 / n;
-            -p * p.log2()
-        })
-        .sum();
     Shape {
-        entropy,
         punct_ratio: punct as f32 / n,
         longest_b64_run,
-        longest_line,
         hex_escape_density: (hex_escapes as f32 * 4.0 / n).min(1.0),
         non_ascii_ratio: non_ascii as f32 / n,
     }
@@ -252,7 +259,7 @@ pub fn describe_all(indices: &[usize], text: &str, lang: Lang) -> Vec<String> {
         .filter(|&&i| i >= hash_offset())
         .map(|&i| i - hash_offset())
         .collect();
-    let tokens = tokens_in_buckets(scored_prefix(text), lang, &buckets);
+    let tokens = tokens_in_buckets(prefix(text, TOKEN_BYTES), lang, &buckets);
     indices
         .iter()
         .map(|&index| {
@@ -325,7 +332,7 @@ mod tests {
     fn hashed_block_is_unit_norm() {
         let v = featurize("import os\nos.system('id')\n", Lang::Python);
         let norm: f32 = v[hash_offset()..].iter().map(|x| x * x).sum();
-        assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+        assert!((norm - HASH_NORM * HASH_NORM).abs() < 1e-5, "{norm}");
         let empty = featurize("", Lang::Bash);
         assert!(empty.iter().all(|x| *x == 0.0));
     }
@@ -335,14 +342,14 @@ mod tests {
         let a = featurize("exec foo", Lang::Bash);
         let b = featurize("exec foo", Lang::Python);
         assert!(a[hash_offset()..] != b[hash_offset()..]);
-        assert_eq!(a[numeric_offset() + 6], 0.0);
-        assert_eq!(b[numeric_offset() + 6], 1.0);
+        assert_eq!(a[hash_offset() - 1], 0.0);
+        assert_eq!(b[hash_offset() - 1], 1.0);
     }
 
     #[test]
     fn placeholders_do_not_change_the_vector() {
         // Cheat-sheet literals and real values give the same features.
-        // (Shape statistics such as entropy may differ; indicators and tokens may not.)
+        // (Shape statistics may differ; indicators and tokens may not.)
         let same = |x: &str, y: &str| {
             let (a, b) = (featurize(x, Lang::Bash), featurize(y, Lang::Bash));
             a[..numeric_offset()] == b[..numeric_offset()]
@@ -370,17 +377,17 @@ mod tests {
         let blob = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkwYWJjZGVmZ2hpams=".repeat(4);
         let v = featurize(&format!("x = '{blob}'"), Lang::Python);
         assert!(
-            v[numeric_offset() + 2] > 0.4,
+            v[numeric_offset() + 1] > 0.4,
             "b64 run {}",
-            v[numeric_offset() + 2]
+            v[numeric_offset() + 1]
         );
         let plain = featurize(
             "/usr/lib/python3/dist-packages/foo/bar/baz/quux/long/path",
             Lang::Bash,
         );
-        assert_eq!(plain[numeric_offset() + 2], 0.0, "paths are not base64");
-        let entropy = v[numeric_offset()];
-        assert!(entropy > 0.5 && entropy <= 1.0);
+        assert_eq!(plain[numeric_offset() + 1], 0.0, "paths are not base64");
+        let punct = v[numeric_offset()];
+        assert!(punct > 0.0 && punct < 0.2, "{punct}");
     }
 
     #[test]

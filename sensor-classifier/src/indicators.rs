@@ -1,6 +1,6 @@
 //! Named indicators: what an analyst looks for in a script, each with the words
 //! used to explain a score. An indicator fires when every literal group has a
-//! hit (one Aho-Corasick pass over the text finds them all) and then, where
+//! hit (one Aho-Corasick pass over the lowercased text finds them all) and then, where
 //! set, its confirming regex matches. Regexes only run on texts that passed
 //! the literal gate, which keeps a 64 KiB benign script cheap.
 
@@ -491,7 +491,6 @@ impl Indicators {
             .collect();
         let automaton = AhoCorasickBuilder::new()
             .kind(Some(AhoCorasickKind::DFA))
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&literals)
             .expect("indicator literals compile");
@@ -508,7 +507,10 @@ impl Indicators {
         let bytes = text.as_bytes();
         let mut counts = vec![0u32; self.n_literals];
         let mut positions: Vec<Vec<u32>> = vec![Vec::new(); self.n_literals];
-        for m in self.automaton.find_overlapping_iter(bytes) {
+        // A case-sensitive DFA over a lowercased copy is about twice as fast as an
+        // ASCII-case-insensitive one; offsets are the same (ASCII lowercasing keeps lengths).
+        let lower = text.to_ascii_lowercase();
+        for m in self.automaton.find_overlapping_iter(lower.as_bytes()) {
             let id = m.pattern().as_usize();
             counts[id] += 1;
             if positions[id].len() < MAX_POSITIONS {
