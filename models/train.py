@@ -172,6 +172,12 @@ def main():
         oof[held] = clf.predict_proba(d["X"][held])[:, 1]
         print(f"  held out {fam:28s} n={held.sum():5d}  mean score {oof[held].mean():.3f}", file=sys.stderr)
 
+    # Held-out scores, for error analysis (models/.cache is not committed).
+    with open(os.path.join(os.path.dirname(args.features), "oof.jsonl"), "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": d["id"][i], "family": d["family"][i], "lang": d["lang"][i], "kind": d["kind"][i],
+                                "label": int(d["y"][i]), "weak": bool(d["weak"][i]), "oof": float(oof[i])}) + "\n")
+
     evaluated = ~synthetic  # headline numbers: real sources only
     main_rows = evaluated & ~d["weak"]
     thresholds = {}

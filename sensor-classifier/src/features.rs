@@ -13,7 +13,7 @@ use crate::lang::Lang;
 use crate::tokens::{for_each_token, hash_lower, mix, Token};
 
 /// Bump when anything changes the vector for the same text; the model records it.
-pub const FEATURE_VERSION: u32 = 3;
+pub const FEATURE_VERSION: u32 = 4;
 pub const HASH_BITS: u32 = 12;
 pub const HASH_DIM: usize = 1 << HASH_BITS;
 /// Only the first 64 KiB of a script are scored.
@@ -249,11 +249,16 @@ fn shape_stats(text: &str) -> Shape {
 
 /// What a feature index means to an analyst, given the text it was computed on.
 pub fn describe(index: usize, text: &str, lang: Lang) -> String {
-    describe_all(&[index], text, lang).remove(0)
+    let bucket = index.saturating_sub(hash_offset());
+    describe_all(&[index], text, lang)
+        .remove(0)
+        .unwrap_or_else(|| format!("token pattern #{bucket}"))
 }
 
-/// `describe` for several features, with one pass over the text for all hashed ones.
-pub fn describe_all(indices: &[usize], text: &str, lang: Lang) -> Vec<String> {
+/// `describe` for several features, with one pass over the text for all hashed
+/// ones. None for a token n-gram that says nothing to a reader (only
+/// punctuation, such as `/` or `| (`) or that is not in the text.
+pub fn describe_all(indices: &[usize], text: &str, lang: Lang) -> Vec<Option<String>> {
     let buckets: Vec<usize> = indices
         .iter()
         .filter(|&&i| i >= hash_offset())
@@ -264,15 +269,15 @@ pub fn describe_all(indices: &[usize], text: &str, lang: Lang) -> Vec<String> {
         .iter()
         .map(|&index| {
             if index < numeric_offset() {
-                INDICATORS[index - indicator_offset()].evidence.to_owned()
+                Some(INDICATORS[index - indicator_offset()].evidence.to_owned())
             } else if index < hash_offset() {
-                NUMERIC[index - numeric_offset()].1.to_owned()
+                Some(NUMERIC[index - numeric_offset()].1.to_owned())
             } else {
                 let bucket = index - hash_offset();
-                match tokens.iter().find(|(b, _)| *b == bucket) {
-                    Some((_, t)) => format!("contains `{t}`"),
-                    None => format!("token pattern #{bucket}"),
-                }
+                tokens
+                    .iter()
+                    .find(|(b, t)| *b == bucket && t.bytes().any(|c| c.is_ascii_alphanumeric()))
+                    .map(|(_, t)| format!("contains `{t}`"))
             }
         })
         .collect()

