@@ -101,6 +101,11 @@ impl Enricher {
         &self.cfg
     }
 
+    /// The host name recorded in every enrichment.
+    pub fn hostname(&self) -> &str {
+        &self.hostname
+    }
+
     /// Enrich one event. `kernel_content` is script text the kernel copied as
     /// the interpreter read it; when present it wins over a user-space read.
     pub fn enrich(

@@ -60,11 +60,16 @@ pub trait FindingBuilder: Send + Sync + 'static {
     /// The finding for this detection.
     fn build(&self, detection: &Detection) -> anyhow::Result<serde_json::Value>;
 
-    /// Every message for this detection (the pipeline calls this): by
-    /// default the one finding; builders with sibling categories return more,
-    /// a recorder none.
+    /// Every message for this detection; the pipeline calls this for every
+    /// scored exec. By default the one finding when the verdict is malicious
+    /// and none otherwise; builders with sibling categories (a reverse shell
+    /// on a socket, a blocklisted URL) may return those for any detection.
     fn build_all(&self, detection: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
-        Ok(vec![self.build(detection)?])
+        if detection.verdict.malicious {
+            Ok(vec![self.build(detection)?])
+        } else {
+            Ok(Vec::new())
+        }
     }
 }
 
@@ -375,10 +380,9 @@ impl Pipeline {
                         lost_traces += 1;
                     }
                 }
-                if !detection.verdict.malicious {
-                    continue;
+                if detection.verdict.malicious {
+                    metrics.malicious.inc();
                 }
-                metrics.malicious.inc();
                 match findings.build_all(&detection) {
                     Ok(built) => {
                         for finding in built {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use sensor::config::Config;
 use sensor::detection::Detection;
 use sensor::pipeline::{FindingBuilder, FindingSink, Outputs};
 
@@ -24,6 +25,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     block_on(live(
         &args.live,
+        &Config::default(),
         Outputs {
             findings: Arc::new(NoFindings),
             sink: Box::new(NoFindings),

@@ -12,7 +12,9 @@ use sensor::metrics::Metrics;
 use sensor::pipeline::{pacing_delay, Outputs, Pipeline, PipelineOptions, ScoreStage};
 use sensor::trace::{ExecRecord, Record, TraceReader};
 
-use super::run::{block_on, finding_builder, finding_sink, print_summary, scorer};
+use sensor::finding::SccFindings;
+
+use super::run::{block_on, finding_sinks, load_config, print_summary, scorer};
 
 /// `sensor replay`
 #[derive(Debug, clap::Args)]
@@ -44,9 +46,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let findings = finding_builder(args.config.as_deref())?;
-    let sink = finding_sink(args.output.as_deref())?;
-    block_on(replay(args, findings, sink))?
+    let mut config = load_config(args.config.as_deref())?;
+    if let Some(path) = &args.output {
+        config.redirect_output(path);
+    }
+    let config = Arc::new(config);
+    block_on(async {
+        let findings = Arc::new(SccFindings::new(config.clone()));
+        let sink = finding_sinks(&config)?;
+        replay(args, findings, sink).await
+    })?
 }
 
 async fn replay(

@@ -9,16 +9,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use sensor::capture::{Capture, CaptureConfig, CaptureEvent, Stats};
+use sensor::config::Config;
 use sensor::content::ReadLimits;
-use sensor::detection::Detection;
 use sensor::enrich::{EnrichConfig, Enricher};
 use sensor::event::ExecEvent;
+use sensor::finding::SccFindings;
 use sensor::kernel_content::ContentStore;
 use sensor::metrics::Metrics;
 use sensor::pipeline::{
-    CapturedExec, EventInput, FindingBuilder, FindingSink, Outputs, Pipeline, PipelineOptions,
-    PlaceholderScorer, RecordSink, ScoreStage, Scorer,
+    CapturedExec, EventInput, FindingSink, Outputs, Pipeline, PipelineOptions, PlaceholderScorer,
+    RecordSink, ScoreStage, Scorer,
 };
+use sensor::sink::{BlockingSinks, Sinks};
 use sensor::trace::{FileRecorder, Header};
 
 /// `sensor run`
@@ -49,11 +51,13 @@ pub struct LiveArgs {
     #[arg(long, value_name = "FILE")]
     pub from_events: Option<PathBuf>,
     /// Hash at most this many bytes of a script (beyond: partiallyHashed).
-    #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::default().hash_limit)]
-    pub hash_limit: u64,
-    /// Keep at most this many bytes of a script as its contents (and score them).
-    #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::default().contents_limit)]
-    pub contents_limit: usize,
+    /// Default: `limits.hash_bytes` of the configuration (16 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub hash_limit: Option<u64>,
+    /// Keep at most this many bytes of a script as its contents (and score
+    /// them). Default: `limits.contents_bytes` of the configuration (64 KiB).
+    #[arg(long, value_name = "BYTES")]
+    pub contents_limit: Option<usize>,
     /// Concurrent enrichment workers.
     #[arg(long, value_name = "N", default_value_t = PipelineOptions::default().workers)]
     pub workers: usize,
@@ -70,16 +74,18 @@ pub struct LiveArgs {
 }
 
 impl LiveArgs {
-    fn limits(&self) -> ReadLimits {
+    fn limits(&self, config: &Config) -> ReadLimits {
         ReadLimits {
-            hash_limit: self.hash_limit,
-            contents_limit: self.contents_limit,
+            hash_limit: self.hash_limit.unwrap_or(config.limits.hash_bytes),
+            contents_limit: self.contents_limit.unwrap_or(config.limits.contents_bytes),
         }
     }
 
-    fn capture_config(&self) -> CaptureConfig {
+    fn capture_config(&self, config: &Config) -> CaptureConfig {
         CaptureConfig {
             max_content_bytes: self.kernel_content_bytes,
+            max_args: config.limits.argv_max_args,
+            max_argv_bytes: u32::try_from(config.limits.argv_max_bytes).unwrap_or(u32::MAX),
             ..CaptureConfig::default()
         }
     }
@@ -94,18 +100,44 @@ impl LiveArgs {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let findings = finding_builder(args.config.as_deref())?;
-    let sink = finding_sink(args.output.as_deref())?;
-    block_on(live(
-        &args.live,
-        Outputs {
-            findings,
-            sink,
+    let mut config = load_config(args.config.as_deref())?;
+    if let Some(path) = &args.output {
+        config.redirect_output(path);
+    }
+    let config = Arc::new(config);
+    block_on(async {
+        let outputs = Outputs {
+            findings: Arc::new(SccFindings::new(config.clone())),
+            sink: finding_sinks(&config)?,
             recorder: None,
-        },
-        args.record.as_deref(),
-        args.duration,
-    ))?
+        };
+        live(
+            &args.live,
+            &config,
+            outputs,
+            args.record.as_deref(),
+            args.duration,
+        )
+        .await
+    })?
+}
+
+/// The configuration file, or the defaults without one.
+pub(crate) fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(path) => Ok(Config::load(path)?),
+        None => Ok(Config::default()),
+    }
+}
+
+/// The configured sinks (stdout, file, webhook) as the pipeline's sink.
+/// Call inside the runtime: the sinks are tokio tasks.
+pub(crate) fn finding_sinks(config: &Config) -> anyhow::Result<Box<dyn FindingSink>> {
+    let sinks = Sinks::from_config(&config.sinks)?;
+    Ok(Box::new(BlockingSinks::new(
+        sinks,
+        tokio::runtime::Handle::current(),
+    )))
 }
 
 /// Run a command's future on a multi-threaded runtime; once it is done,
@@ -129,6 +161,7 @@ pub(crate) fn scorer() -> Arc<dyn Scorer> {
 /// `record` is set) and print the exit summary.
 pub(crate) async fn live(
     args: &LiveArgs,
+    config: &Config,
     mut outputs: Outputs,
     record: Option<&Path>,
     duration: Option<f64>,
@@ -138,16 +171,17 @@ pub(crate) async fn live(
         let bound = sensor::metrics::serve(addr, metrics.clone())?;
         tracing::info!("metrics at http://{bound}/metrics");
     }
+    let limits = args.limits(config);
     let enricher = Enricher::new(EnrichConfig {
-        limits: args.limits(),
+        limits,
         ..Default::default()
     });
     let score = Arc::new(ScoreStage::new(scorer(), metrics.clone()));
     if let Some(path) = record {
         let mut header = Header::new(
-            enricher_hostname(&enricher),
-            args.hash_limit,
-            args.contents_limit as u64,
+            enricher.hostname().to_string(),
+            limits.hash_limit,
+            limits.contents_limit as u64,
         );
         header.model_version = Some(score.model_version());
         outputs.recorder =
@@ -182,7 +216,7 @@ pub(crate) async fn live(
             }
         }
         None => {
-            let (capture, events) = Capture::start(args.capture_config())?;
+            let (capture, events) = Capture::start(args.capture_config(config))?;
             tracing::info!("capturing interpreter execs");
             let store = ContentStore::new(args.kernel_content_bytes as usize);
             let consumer = tokio::spawn(feed_pipeline(events, input, store));
@@ -225,10 +259,6 @@ async fn feed_pipeline(
             CaptureEvent::Exit { pid } => store.exit(pid),
         }
     }
-}
-
-fn enricher_hostname(_enricher: &Enricher) -> String {
-    sensor::enrich::host_name()
 }
 
 /// Resolves at `--duration`, Ctrl-C or SIGTERM, whichever comes first.
@@ -313,62 +343,4 @@ fn print_summary_with(metrics: &Metrics, elapsed: Duration, capture: Option<Stat
         });
     }
     let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// The finding builder for the configuration.
-pub(crate) fn finding_builder(config: Option<&Path>) -> anyhow::Result<Arc<dyn FindingBuilder>> {
-    if let Some(path) = config {
-        std::fs::metadata(path)
-            .with_context(|| format!("cannot read config file {}", path.display()))?;
-    }
-    Ok(Arc::new(InterimFinding))
-}
-
-/// The findings sink: stdout, or a JSONL file with `--output`.
-pub(crate) fn finding_sink(output: Option<&Path>) -> anyhow::Result<Box<dyn FindingSink>> {
-    let out: Box<dyn Write + Send> = match output {
-        Some(path) => Box::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open output file {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout()),
-    };
-    Ok(Box::new(JsonLines(std::io::BufWriter::new(out))))
-}
-
-/// One JSON object per line.
-struct JsonLines(std::io::BufWriter<Box<dyn Write + Send>>);
-
-impl FindingSink for JsonLines {
-    fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()> {
-        serde_json::to_writer(&mut self.0, finding)?;
-        self.0.write_all(b"\n")?;
-        // Findings are rare and someone may be tailing them: do not sit on them.
-        self.0.flush()?;
-        Ok(())
-    }
-
-    fn close(&mut self) -> anyhow::Result<()> {
-        Ok(self.0.flush()?)
-    }
-}
-
-/// Stand-in until the SCC finding builder lands: the detection itself with a
-/// deterministic id.
-struct InterimFinding;
-
-impl FindingBuilder for InterimFinding {
-    fn build(&self, d: &Detection) -> anyhow::Result<serde_json::Value> {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(d.event.ktime_ns.to_le_bytes());
-        h.update(d.event.pid.to_le_bytes());
-        h.update(d.event.mnt_ns.to_le_bytes());
-        h.update(d.event.cgroup_id.to_le_bytes());
-        let id = hex::encode(&h.finalize()[..16]);
-        Ok(serde_json::json!({ "id": id, "detection": d }))
-    }
 }
