@@ -95,10 +95,14 @@ fn scratch() -> Option<&'static mut Scratch> {
     SCRATCH.get_ptr_mut(cpu).map(|p| unsafe { &mut *p })
 }
 
-/// Writes go to `data[pos & MASK ..]`: always inside the value.
+/// Writes go to `data[pos & MASK ..]`: always inside the value. The data
+/// sections never add up to `DATA_CAP`, so the mask never wraps in practice;
+/// `black_box` keeps LLVM from dropping it after an earlier range check (the
+/// verifier needs to see it).
 #[inline(always)]
 fn at(s: &mut Scratch, pos: u32) -> *mut u8 {
-    unsafe { s.data.as_mut_ptr().add((pos & MASK) as usize) }
+    let pos = core::hint::black_box(pos) & MASK;
+    unsafe { s.data.as_mut_ptr().add(pos as usize) }
 }
 
 #[btf_tracepoint(function = "sched_process_exec")]
@@ -218,8 +222,8 @@ fn argv_window(s: &mut Scratch, mut pos: u32, start: u64, end: u64, family: u8) 
     s.header.script_arg_index = 0;
     let max = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_argv_bytes) };
     let want = total.min(max as u64).min(ARGV_CAP as u64) as u32;
-    let want = want & (2 * ARGV_CAP as u32 - 1);
-    if want > 0 && pos < DATA_CAP as u32 {
+    let want = core::hint::black_box(want) & (2 * ARGV_CAP as u32 - 1);
+    if want > 0 {
         let dst = at(s, pos);
         if unsafe {
             aya_ebpf::helpers::generated::bpf_probe_read_user(
@@ -243,7 +247,8 @@ fn argv_window(s: &mut Scratch, mut pos: u32, start: u64, end: u64, family: u8) 
 /// Send `header + data[..pos]`; count a drop when the ring buffer is full.
 #[inline(always)]
 fn submit(s: &mut Scratch, pos: u32, drop_counter: u32) {
-    let size = (core::mem::size_of::<ExecHeader>() as u32 + (pos & MASK)) as u64;
+    let size =
+        (core::mem::size_of::<ExecHeader>() as u32 + (core::hint::black_box(pos) & MASK)) as u64;
     let ret = unsafe {
         bpf_ringbuf_output(
             &EVENTS as *const _ as *mut _,
@@ -260,7 +265,7 @@ fn submit(s: &mut Scratch, pos: u32, drop_counter: u32) {
 /// Copy a kernel string to `data[pos..]`; returns its length without NUL.
 #[inline(always)]
 fn kstr(s: &mut Scratch, pos: u32, src: u64, cap: usize) -> u32 {
-    if src == 0 || pos >= DATA_CAP as u32 {
+    if src == 0 {
         return 0;
     }
     let dst = unsafe { core::slice::from_raw_parts_mut(at(s, pos), cap) };
@@ -273,7 +278,7 @@ fn kstr(s: &mut Scratch, pos: u32, src: u64, cap: usize) -> u32 {
 /// Copy a user string to `data[pos..]`; returns its length without NUL.
 #[inline(always)]
 fn ustr(s: &mut Scratch, pos: u32, src: u64, cap: usize) -> u32 {
-    if src == 0 || pos >= DATA_CAP as u32 {
+    if src == 0 {
         return 0;
     }
     let dst = unsafe { core::slice::from_raw_parts_mut(at(s, pos), cap) };
@@ -288,16 +293,19 @@ const CONFIG_PTR: *const Config = &CONFIG as *const Global<Config> as *const Con
 /// Look up the basename of the path at `path[..len]` (in scratch memory).
 #[inline(always)]
 fn match_basename(path: *const u8, len: u32) -> Option<Interpreter> {
+    // Backwards from the end to the last '/': one exit, so one state per step.
     let mut last = 0u32;
-    let mut i = 0u32;
-    while i < PATH_CAP as u32 {
-        if i >= len {
+    let mut k = 0u32;
+    while k < PATH_CAP as u32 {
+        if k >= len {
             break;
         }
+        let i = (len - 1 - k) & (PATH_CAP as u32 - 1);
         if unsafe { *path.add(i as usize) } == b'/' {
             last = i + 1;
+            break;
         }
-        i += 1;
+        k += 1;
     }
     let mut key = [0u8; NAME_LEN];
     let name = unsafe { path.add((last & (PATH_CAP as u32 - 1)) as usize) };
@@ -459,41 +467,91 @@ fn on_enoexec(pending: &Pending) -> Option<()> {
     Some(())
 }
 
-/// ENOEXEC: argv is still the caller's `char **` array; copy each string.
+/// ENOEXEC: argv is still the caller's `char **` array; copy each string
+/// (one per `bpf_loop` iteration, state in a map value: verified once).
 #[inline(always)]
-fn user_argv_array(s: &mut Scratch, mut pos: u32, argv: u64) -> u32 {
+fn user_argv_array(s: &mut Scratch, pos: u32, argv: u64) -> u32 {
     s.header.argv_len = 0;
     s.header.argv_total = 0;
     s.header.script_arg_len = 0;
     s.header.script_arg_index = 0;
-    let max = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_argv_bytes) };
-    let mut i = 0u64;
-    let mut len = 0u32;
-    while i < 128 {
-        let Ok(arg) =
-            (unsafe { aya_ebpf::helpers::bpf_probe_read_user((argv + i * 8) as *const u64) })
-        else {
-            break;
-        };
-        if arg == 0 {
-            break;
-        }
-        if len + COMPONENT_CAP as u32 > max || pos + len >= DATA_CAP as u32 {
-            s.header.flags |= FLAG_ARGV_TRUNCATED;
-            break;
-        }
-        let n = ustr(s, pos + len, arg, COMPONENT_CAP);
-        // keep the NUL separator, as in a process's argv memory
-        len += n + 1;
-        i += 1;
-    }
-    if i == 128 {
+    let Some(st) = ARGS.get_ptr_mut(0) else {
+        return pos;
+    };
+    let st = unsafe { &mut *st };
+    st.argv = argv;
+    st.pos = pos;
+    st.len = 0;
+    st.max = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_argv_bytes) };
+    st.truncated = 0;
+    let mut ctx = ArgsCtx {
+        st: st as *mut ArgvArray,
+        scratch: s as *mut Scratch,
+    };
+    let n = unsafe {
+        aya_ebpf::helpers::generated::bpf_loop(
+            MAX_ENOEXEC_ARGS,
+            argv_step as *mut core::ffi::c_void,
+            &mut ctx as *mut ArgsCtx as *mut core::ffi::c_void,
+            0,
+        )
+    };
+    if st.truncated != 0 || n >= MAX_ENOEXEC_ARGS as i64 {
         s.header.flags |= FLAG_ARGV_TRUNCATED;
     }
-    s.header.argv_len = len;
-    s.header.argv_total = len;
-    pos += len;
-    pos
+    s.header.argv_len = st.len;
+    s.header.argv_total = st.len;
+    pos + (st.len & MASK)
+}
+
+const MAX_ENOEXEC_ARGS: u32 = 1024;
+
+#[repr(C)]
+pub struct ArgvArray {
+    argv: u64,
+    pos: u32,
+    len: u32,
+    max: u32,
+    truncated: u32,
+    index: u64,
+}
+
+#[map]
+static ARGS: PerCpuArray<ArgvArray> = PerCpuArray::with_max_entries(1, 0);
+
+#[repr(C)]
+struct ArgsCtx {
+    st: *mut ArgvArray,
+    scratch: *mut Scratch,
+}
+
+extern "C" fn argv_step(index: u64, ctx: *mut core::ffi::c_void) -> i64 {
+    let ctx = unsafe { &*(ctx as *const ArgsCtx) };
+    if ctx.st.is_null() || ctx.scratch.is_null() {
+        return 1;
+    }
+    let st = unsafe { &mut *ctx.st };
+    let s = unsafe { &mut *ctx.scratch };
+    let Ok(arg) =
+        (unsafe { aya_ebpf::helpers::bpf_probe_read_user((st.argv + index * 8) as *const u64) })
+    else {
+        return 1;
+    };
+    if arg == 0 {
+        return 1;
+    }
+    let len = st.len;
+    if len + COMPONENT_CAP as u32 > st.max {
+        st.truncated = 1;
+        return 1;
+    }
+    let n = ustr(s, st.pos + len, arg, COMPONENT_CAP);
+    if n as usize >= COMPONENT_CAP - 1 {
+        st.truncated = 1;
+    }
+    // keep the NUL separator, as in a process's argv memory
+    st.len = len + n + 1;
+    0
 }
 
 #[cfg(not(test))]

@@ -7,7 +7,11 @@
 //! `bpf_loop` iteration, and copies the argument that holds the script:
 //! the file path, the `-c` literal, or the `-m` module.
 
-use aya_ebpf::helpers::{bpf_probe_read_user, generated::bpf_loop};
+use aya_ebpf::{
+    helpers::{bpf_probe_read_user, generated::bpf_loop},
+    macros::map,
+    maps::PerCpuArray,
+};
 use core::ffi::c_void;
 use sensor_common::*;
 
@@ -36,9 +40,16 @@ pub struct Scan {
 
 #[inline(never)]
 pub fn locate_and_copy(s: &mut Scratch, mut pos: u32, start: u64, end: u64, family: u8) -> u32 {
-    // bpf_loop wants its context on the stack.
-    let mut scan: Scan = unsafe { core::mem::zeroed() };
-    let st = &mut scan;
+    // The state lives in a map value, which the verifier tracks loosely, so
+    // the callback's states converge; bpf_loop's context (on the stack, as
+    // it requires) only points at it.
+    let Some(st) = SCAN.get_ptr_mut(0) else {
+        return pos;
+    };
+    let st = unsafe { &mut *st };
+    let mut ctx = LoopCtx {
+        st: st as *mut Scan,
+    };
     st.ptr = start;
     st.end = end;
     st.idx = 0;
@@ -55,7 +66,7 @@ pub fn locate_and_copy(s: &mut Scratch, mut pos: u32, start: u64, end: u64, fami
         bpf_loop(
             budget,
             step as *mut c_void,
-            st as *mut Scan as *mut c_void,
+            &mut ctx as *mut LoopCtx as *mut c_void,
             0,
         )
     };
@@ -69,8 +80,8 @@ pub fn locate_and_copy(s: &mut Scratch, mut pos: u32, start: u64, end: u64, fami
     let max = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_script_arg_bytes) };
     let left = end.saturating_sub(st.found);
     let want = left.min(max as u64).min(SCRIPT_ARG_CAP as u64) as u32;
-    let want = want & (2 * SCRIPT_ARG_CAP as u32 - 1);
-    if want == 0 || pos >= DATA_CAP as u32 {
+    let want = core::hint::black_box(want) & (2 * SCRIPT_ARG_CAP as u32 - 1);
+    if want == 0 {
         return pos;
     }
     let dst = at(s, pos);
@@ -93,6 +104,14 @@ pub fn locate_and_copy(s: &mut Scratch, mut pos: u32, start: u64, end: u64, fami
     pos
 }
 
+#[map]
+static SCAN: PerCpuArray<Scan> = PerCpuArray::with_max_entries(1, 0);
+
+#[repr(C)]
+struct LoopCtx {
+    st: *mut Scan,
+}
+
 #[inline(always)]
 fn byte(st: &Scan, i: usize) -> u8 {
     if i < PREFIX {
@@ -104,7 +123,12 @@ fn byte(st: &Scan, i: usize) -> u8 {
 
 /// One `bpf_loop` iteration: look at one argument (or skip a piece of a long one).
 extern "C" fn step(_index: u64, ctx: *mut c_void) -> i64 {
-    let st = unsafe { &mut *(ctx as *mut Scan) };
+    let ctx = unsafe { &mut *(ctx as *mut LoopCtx) };
+    let st = ctx.st;
+    if st.is_null() {
+        return 1;
+    }
+    let st = unsafe { &mut *st };
     if st.ptr >= st.end || st.done != 0 {
         return 1;
     }
@@ -159,14 +183,33 @@ extern "C" fn step(_index: u64, ctx: *mut c_void) -> i64 {
     } else if st.skip > 0 {
         st.skip -= 1;
     } else if family == FAMILY_PYTHON {
-        if python_arg(st) {
+        if python_arg(ctx, st) {
             return 1;
         }
-    } else if shell_arg(st) {
+    } else if shell_arg(ctx, st) {
         return 1;
     }
     advance(st, n, whole);
     0
+}
+
+/// Flags and skip counts go through memory (volatile): the verifier tracks
+/// map values loosely, so the byte loops below stay one state per step
+/// instead of one per combination of flags seen.
+#[inline(always)]
+fn set_flag(st: &mut Scan, flag: u32) {
+    unsafe {
+        let v = core::ptr::read_volatile(&st.flags);
+        core::ptr::write_volatile(&mut st.flags, v | flag);
+    }
+}
+
+#[inline(always)]
+fn add_skip(st: &mut Scan) {
+    unsafe {
+        let v = core::ptr::read_volatile(&st.skip);
+        core::ptr::write_volatile(&mut st.skip, v + 1);
+    }
 }
 
 #[inline(always)]
@@ -191,7 +234,7 @@ fn found_here(st: &mut Scan, skip_bytes: u64) -> bool {
 /// bash/sh/dash/zsh/ksh: options until the first non-option argument, which
 /// is the script file, or the command string when a cluster had `c`.
 #[inline(always)]
-fn shell_arg(st: &mut Scan) -> bool {
+fn shell_arg(ctx: &mut LoopCtx, st: &mut Scan) -> bool {
     let b0 = byte(st, 0);
     let b1 = byte(st, 1);
     let b2 = byte(st, 2);
@@ -203,26 +246,12 @@ fn shell_arg(st: &mut Scan) -> bool {
     if b0 == b'-' && b1 == b'-' {
         // --rcfile FILE, --init-file FILE take a value.
         if starts_with(st, b"--rcfile\0") || starts_with(st, b"--init-file\0") {
-            st.skip += 1;
+            add_skip(st);
         }
         return false;
     }
     if (b0 == b'-' || b0 == b'+') && b1 != 0 {
-        let mut j = 1;
-        while j < PREFIX {
-            let c = byte(st, j);
-            if c == 0 {
-                break;
-            }
-            if c == b'c' {
-                st.flags |= FLAG_SEEN_C;
-            } else if c == b's' {
-                st.flags |= FLAG_SEEN_S;
-            } else if c == b'o' || c == b'O' {
-                st.skip += 1;
-            }
-            j += 1;
-        }
+        scan_cluster(ctx);
         return false;
     }
     found_here(st, 0)
@@ -231,48 +260,82 @@ fn shell_arg(st: &mut Scan) -> bool {
 /// python: flags until `-c CODE`, `-m MOD`, `-` or the script path; `-W` and
 /// `-X` take a value, attached or in the next argument.
 #[inline(always)]
-fn python_arg(st: &mut Scan) -> bool {
+fn python_arg(ctx: &mut LoopCtx, st: &mut Scan) -> bool {
     let b0 = byte(st, 0);
     let b1 = byte(st, 1);
     let b2 = byte(st, 2);
     if b0 == b'-' && b1 == 0 {
-        st.flags |= FLAG_ARG_IS_DASH;
+        set_flag(st, FLAG_ARG_IS_DASH);
         return found_here(st, 0);
     }
     if b0 == b'-' && b1 == b'-' {
         if b2 == 0 {
             st.take_next = 1;
         } else if starts_with(st, b"--check-hash-based-pycs\0") {
-            st.skip += 1;
+            add_skip(st);
         }
         return false;
     }
     if b0 == b'-' {
-        let mut j = 1;
-        while j < PREFIX - 1 {
-            let c = byte(st, j);
-            if c == 0 {
-                break;
-            }
-            if c == b'c' || c == b'm' {
-                st.flags |= if c == b'c' { FLAG_SEEN_C } else { FLAG_SEEN_M };
-                if byte(st, j + 1) != 0 {
-                    return found_here(st, j as u64 + 1);
-                }
-                st.take_next = 1;
-                return false;
-            }
-            if c == b'W' || c == b'X' {
-                if byte(st, j + 1) == 0 {
-                    st.skip += 1;
-                }
-                break;
-            }
-            j += 1;
-        }
-        return false;
+        scan_cluster(ctx);
+        return st.done != 0;
     }
     found_here(st, 0)
+}
+
+/// The letters of an option cluster (`-xec`, `-IBc`), one per iteration of
+/// a nested `bpf_loop`, so the verifier sees one simple body.
+#[inline(always)]
+fn scan_cluster(ctx: &mut LoopCtx) {
+    unsafe {
+        bpf_loop(
+            PREFIX as u32 - 2,
+            cluster_step as *mut c_void,
+            ctx as *mut LoopCtx as *mut c_void,
+            0,
+        )
+    };
+}
+
+extern "C" fn cluster_step(index: u64, ctx: *mut c_void) -> i64 {
+    let st = unsafe { (*(ctx as *mut LoopCtx)).st };
+    if st.is_null() {
+        return 1;
+    }
+    let st = unsafe { &mut *st };
+    let j = (index as usize + 1) & (PREFIX - 1);
+    let c = st.buf[j];
+    if c == 0 {
+        return 1;
+    }
+    let next = st.buf[(j + 1) & (PREFIX - 1)];
+    if st.family as u8 == FAMILY_PYTHON {
+        if c == b'c' || c == b'm' {
+            set_flag(st, if c == b'c' { FLAG_SEEN_C } else { FLAG_SEEN_M });
+            if next != 0 {
+                // -cCODE: the value is attached.
+                found_here(st, j as u64 + 1);
+            } else {
+                st.take_next = 1;
+            }
+            return 1;
+        }
+        if c == b'W' || c == b'X' {
+            if next == 0 {
+                add_skip(st);
+            }
+            return 1;
+        }
+        return 0;
+    }
+    if c == b'c' {
+        set_flag(st, FLAG_SEEN_C);
+    } else if c == b's' {
+        set_flag(st, FLAG_SEEN_S);
+    } else if c == b'o' || c == b'O' {
+        add_skip(st);
+    }
+    0
 }
 
 #[inline(always)]

@@ -153,6 +153,10 @@ impl CaptureError {
             } => {
                 // The end of the verifier log says why; the rest is noise here.
                 let log = verifier_log.to_string();
+                // Full log on request, for developers of the eBPF programs.
+                if let Some(path) = std::env::var_os("SENSOR_VERIFIER_LOG") {
+                    let _ = std::fs::write(path, &log);
+                }
                 let lines: Vec<&str> = log.lines().collect();
                 let tail = lines[lines.len().saturating_sub(12)..].join("\n");
                 format!("the kernel refused it ({io_error}); verifier log (end):\n{tail}")
