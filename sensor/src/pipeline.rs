@@ -279,7 +279,7 @@ impl Pipeline {
                     score,
                     metrics,
                     exec,
-                    permit,
+                    (workers.clone(), permit),
                     content_wait,
                 ));
                 if ordered_tx.send(handle).await.is_err() {
@@ -439,15 +439,15 @@ impl Pipeline {
     }
 }
 
-/// Enrich (on a blocking worker, holding a worker permit), wait for
-/// kernel-captured bytes if the script could not be read (holding no
-/// permit), then score.
+/// Enrich then score, on blocking threads, holding a worker permit; while
+/// waiting for kernel-captured bytes (a script that could not be read) the
+/// permit is given back so that waiting never takes a worker.
 async fn process_one(
     enricher: Enricher,
     score: Arc<ScoreStage>,
     metrics: Metrics,
     exec: CapturedExec,
-    permit: tokio::sync::OwnedSemaphorePermit,
+    (workers, permit): (Arc<Semaphore>, tokio::sync::OwnedSemaphorePermit),
     content_wait: Duration,
 ) -> Detection {
     let CapturedExec {
@@ -462,18 +462,20 @@ async fn process_one(
         })
     };
     let (event, mut enrichment, stats) = enrich.await.expect("enrichment does not panic");
-    drop(permit);
     if stats.content_cache_hit {
         metrics.cache_hit("content");
     }
+    let mut permit = Some(permit);
     if let Some(capture) = kernel_content {
         if enrichment.content_origin == ContentOrigin::Missing {
+            drop(permit.take());
             let got = capture
                 .wait(tokio::time::Instant::now() + content_wait)
                 .await;
             if !got.bytes.is_empty() {
                 enricher.apply_kernel_content(&event, &mut enrichment, &got.bytes);
             }
+            permit = workers.acquire_owned().await.ok();
         }
     }
     let judged = tokio::task::spawn_blocking(move || {
@@ -481,6 +483,7 @@ async fn process_one(
         (event, enrichment, verdict)
     });
     let (event, enrichment, verdict) = judged.await.expect("scoring does not panic");
+    drop(permit);
     let detection_latency_us = boot_time_ns().saturating_sub(event.ktime_ns) / 1000;
     Detection {
         event,

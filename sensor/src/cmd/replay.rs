@@ -14,7 +14,7 @@ use sensor::trace::{ExecRecord, Record, TraceReader};
 
 use sensor::finding::SccFindings;
 
-use super::run::{block_on, finding_sinks, load_config, print_summary, scorer};
+use super::run::{block_on, finding_sinks, load_config, print_summary, ModelArgs};
 
 /// `sensor replay`
 #[derive(Debug, clap::Args)]
@@ -32,11 +32,13 @@ pub struct Args {
         requires = "realtime"
     )]
     pub speed: f64,
-    /// Score every script again with this sensor's classifier instead of
-    /// using the verdicts recorded in the trace (to try a new model on old
-    /// traces). Records without a verdict are always scored.
+    /// Score every script again with this sensor's classifier (or --model)
+    /// instead of using the verdicts recorded in the trace, to try a model
+    /// on old traces. Records without a verdict are always scored.
     #[arg(long)]
     pub rescore: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// TOML configuration, as for `sensor run`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -68,7 +70,7 @@ async fn replay(
     let mut reader = TraceReader::new(std::io::BufReader::new(file))
         .with_context(|| format!("cannot replay {}", args.trace.display()))?;
     let metrics = Metrics::new();
-    let score = ScoreStage::new(scorer(), metrics.clone());
+    let score = ScoreStage::new(args.model.lazy(), metrics.clone());
     if args.rescore {
         if let Some(recorded) = &reader.header.model_version {
             let current = score.model_version();

@@ -11,15 +11,17 @@ use anyhow::Context as _;
 use sensor::capture::{Capture, CaptureConfig, CaptureEvent, Stats};
 use sensor::config::Config;
 use sensor::content::ReadLimits;
+use sensor::detection::Verdict;
 use sensor::enrich::{EnrichConfig, Enricher};
 use sensor::event::ExecEvent;
 use sensor::finding::SccFindings;
 use sensor::kernel_content::ContentStore;
 use sensor::metrics::Metrics;
 use sensor::pipeline::{
-    CapturedExec, EventInput, FindingSink, Outputs, Pipeline, PipelineOptions, PlaceholderScorer,
+    CapturedExec, EventInput, FindingSink, Language, Outputs, Pipeline, PipelineOptions,
     RecordSink, ScoreStage, Scorer,
 };
+use sensor::score::ModelScorer;
 use sensor::sink::{BlockingSinks, Sinks};
 use sensor::trace::{FileRecorder, Header};
 
@@ -67,6 +69,8 @@ pub struct LiveArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Script bytes the kernel copies per interpreter as it reads its script
     /// or stdin (piped and deleted scripts are only seen this way); 0: off.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
@@ -152,9 +156,72 @@ pub(crate) fn block_on<F: std::future::Future>(fut: F) -> anyhow::Result<F::Outp
     Ok(out)
 }
 
-/// The scorer: the classifier when it is available.
-pub(crate) fn scorer() -> Arc<dyn Scorer> {
-    Arc::new(PlaceholderScorer)
+/// Which classifier scores scripts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// Score with this model instead of the built-in one (needs --model-meta).
+    #[arg(long, requires = "model_meta", value_name = "FILE.onnx")]
+    pub model: Option<PathBuf>,
+    /// The model's sidecar JSON (thresholds, feature schema), written by `cargo xtask train`.
+    #[arg(long, requires = "model", value_name = "FILE.json")]
+    pub model_meta: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// Load the classifier now (errors name what is missing).
+    pub(crate) fn load(&self) -> anyhow::Result<ModelScorer> {
+        match (&self.model, &self.model_meta) {
+            (Some(model), Some(meta)) => ModelScorer::load_files(model, meta),
+            _ => ModelScorer::load(),
+        }
+    }
+
+    /// The classifier, loaded on first use: a replay whose records all carry
+    /// verdicts needs no model (and no onnxruntime).
+    pub(crate) fn lazy(&self) -> Arc<dyn Scorer> {
+        Arc::new(LazyModel {
+            args: self.clone(),
+            model: std::sync::OnceLock::new(),
+        })
+    }
+}
+
+struct LazyModel {
+    args: ModelArgs,
+    model: std::sync::OnceLock<Result<ModelScorer, String>>,
+}
+
+impl LazyModel {
+    fn get(&self) -> &Result<ModelScorer, String> {
+        self.model.get_or_init(|| {
+            self.args.load().map_err(|err| {
+                tracing::error!("{err:#}");
+                format!("{err:#}")
+            })
+        })
+    }
+}
+
+impl Scorer for LazyModel {
+    fn score(&self, language: Language, text: &str) -> Verdict {
+        match self.get() {
+            Ok(model) => model.score(language, text),
+            Err(err) => Verdict {
+                score: 0.0,
+                threshold: 1.0,
+                model_version: "unavailable".into(),
+                malicious: false,
+                evidence: vec![format!("not scored: {err}")],
+            },
+        }
+    }
+
+    fn model_version(&self) -> String {
+        match self.get() {
+            Ok(model) => model.model_version(),
+            Err(_) => "unavailable".into(),
+        }
+    }
 }
 
 /// Run the live pipeline into `outputs` (plus a trace recorder when
@@ -176,7 +243,8 @@ pub(crate) async fn live(
         limits,
         ..Default::default()
     });
-    let score = Arc::new(ScoreStage::new(scorer(), metrics.clone()));
+    let scorer: Arc<dyn Scorer> = Arc::new(args.model.load()?);
+    let score = Arc::new(ScoreStage::new(scorer, metrics.clone()));
     if let Some(path) = record {
         let mut header = Header::new(
             enricher.hostname().to_string(),
