@@ -546,18 +546,18 @@ impl Indicators {
                 if !groups.iter().all(|g| g.iter().any(|&l| counts[l] > 0)) {
                     return false;
                 }
-                let windows = || line_windows(bytes, groups, &counts, &positions);
+                let haystack = || gather(bytes, &line_windows(bytes, groups, &counts, &positions));
                 match (&ind.confirm, &self.regexes[i]) {
                     (Confirm::Literals, _) => true,
                     (Confirm::MinCount(n), _) => {
                         groups[0].iter().map(|&l| counts[l]).sum::<u32>() >= *n
                     }
-                    (Confirm::Regex(_), Some(re)) => {
-                        windows().iter().any(|&(s, e)| re.is_match(&bytes[s..e]))
+                    (Confirm::Regex(_), Some(re)) => re.is_match(&haystack()),
+                    (Confirm::RegexWhere(_, accept), Some(re)) => {
+                        // Captures are slow; look for them only where there is a match.
+                        let h = haystack();
+                        re.is_match(&h) && re.captures_iter(&h).any(|c| accept(&c))
                     }
-                    (Confirm::RegexWhere(_, accept), Some(re)) => windows()
-                        .iter()
-                        .any(|&(s, e)| re.captures_iter(&bytes[s..e]).any(|c| accept(&c))),
                     _ => false,
                 }
             })
@@ -565,8 +565,24 @@ impl Indicators {
     }
 }
 
+/// The windows as one haystack (lines joined by newlines), so each confirming
+/// regex runs once however many lines hold a gate literal.
+fn gather<'a>(bytes: &'a [u8], windows: &[(usize, usize)]) -> std::borrow::Cow<'a, [u8]> {
+    match windows {
+        [(s, e)] => std::borrow::Cow::Borrowed(&bytes[*s..*e]),
+        _ => {
+            let mut joined = Vec::with_capacity(windows.iter().map(|(s, e)| e - s + 1).sum());
+            for &(s, e) in windows {
+                joined.extend_from_slice(&bytes[s..e]);
+                joined.push(b'\n');
+            }
+            std::borrow::Cow::Owned(joined)
+        }
+    }
+}
+
 /// Literal hits remembered per literal; past this the regex scans the whole text.
-const MAX_POSITIONS: usize = 32;
+const MAX_POSITIONS: usize = 256;
 
 /// The stretches of text a confirming regex has to look at: every line holding a
 /// gate literal, together with the line before it (for `cd /tmp` then `./x`).
