@@ -13,7 +13,7 @@ pub struct Args {
     /// Do not run `cargo xtask setup` first.
     #[arg(long)]
     no_setup: bool,
-    /// Extra arguments for `cargo test`, e.g. `-- -p sensor replay`.
+    /// Extra arguments for `cargo test`, e.g. `-- -p sensor --test replay` or `-- -- FILTER`.
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
@@ -55,9 +55,16 @@ pub fn main(args: Args) -> Result<()> {
     step(&mut failed, &mut clippy);
 
     let mut test = util::cargo();
-    test.args(["test", "--workspace", "--no-fail-fast"])
-        .args(&args.args)
-        .envs(setup::sensor_env());
+    test.args(["test", "--no-fail-fast"]);
+    // `-p CRATE` narrows the run; cargo would ignore it next to --workspace.
+    let picks_package = args.args.iter().any(|a| {
+        let a = a.to_string_lossy();
+        a == "-p" || a.starts_with("--package") || (a.starts_with("-p") && a.len() > 2)
+    });
+    if !picks_package {
+        test.arg("--workspace");
+    }
+    test.args(&args.args).envs(setup::sensor_env());
     step(&mut failed, &mut test);
 
     if !failed.is_empty() {
