@@ -40,6 +40,8 @@ pub struct Stopped {
     pub lines: Vec<Line>,
     /// The exit summary's `summary` object, if it printed one.
     pub summary: Option<Value>,
+    /// Its `capture` object (kernel counters), when live.
+    pub capture: Option<Value>,
     pub vm_hwm_kb: u64,
     pub clean_exit: bool,
     pub label: String,
@@ -210,14 +212,17 @@ impl LiveSensor {
             .map(|r| r.join().unwrap_or_default())
             .unwrap_or_default();
         let stderr = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
-        let summary = stderr
+        let exit_line = stderr
             .lines()
             .rev()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find_map(|v| v.get("summary").cloned());
+            .find(|v| v.get("summary").is_some());
+        let summary = exit_line.as_ref().and_then(|v| v.get("summary").cloned());
+        let capture = exit_line.as_ref().and_then(|v| v.get("capture").cloned());
         Ok(Stopped {
             lines,
             summary,
+            capture,
             vm_hwm_kb,
             clean_exit,
             label: self.label.clone(),

@@ -140,7 +140,9 @@ pub fn main(args: Args) -> Result<()> {
         "xtask bench: building sensor and bench tools ({})",
         if release { "release" } else { "debug" }
     );
+    let build_started = Instant::now();
     let (sensor, tools) = build(release)?;
+    let build_s = build_started.elapsed().as_secs_f64();
     let work = std::env::temp_dir().join(format!("sensor-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
     let mut ctx = Ctx {
@@ -163,14 +165,16 @@ pub fn main(args: Args) -> Result<()> {
     let outcome = phases::run_all(&mut ctx, &mut results, &wanted);
     results.machine.load_after = machine::loadavg();
     results.duration_s = started.elapsed().as_secs_f64();
+    results.build_s = build_s;
     results.finish();
 
     report::write(&out, &results)?;
     let _ = std::fs::remove_dir_all(&work);
     eprintln!(
-        "xtask bench: wrote {} (and results.json, plots) in {:.0} s",
+        "xtask bench: wrote {} (and results.json, plots) in {:.0} s ({:.0} s of it building)",
         out.join("REPORT.md").display(),
-        results.duration_s
+        results.duration_s,
+        results.build_s
     );
     report::check_written(&out)?;
     outcome?;

@@ -164,11 +164,13 @@ fn classifier(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     if ctx.quick {
         cmd.args([
             "--sizes",
-            "1024,65536,1048576",
+            "1024,65536",
             "--seconds",
-            "0.2",
+            "0.1",
             "--max-iters",
-            "2000",
+            "200",
+            "--warmup",
+            "2",
         ]);
     }
     let out = cmd
@@ -216,7 +218,7 @@ fn classifier(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
 /// Synthetic `-c` execs -> `sensor record --from-events` (a trace written by
 /// the sensor itself) -> `sensor replay`, on one core and on all.
 fn replay(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
-    let n = ctx.count(100_000, 5_000);
+    let n = ctx.count(100_000, 1_000);
     let events = ctx.work.join("replay-events.jsonl");
     let trace = ctx.work.join("replay-trace.jsonl");
     let status = Command::new(&ctx.loadgen)
@@ -485,9 +487,11 @@ fn malicious_count(run: &LoadRun) -> usize {
 fn stop(ctx: &mut Ctx, r: &mut Results, sensor: LiveSensor) -> Result<Stopped> {
     let stopped = sensor.stop()?;
     ctx.rss_max_kb = ctx.rss_max_kb.max(stopped.vm_hwm_kb);
-    if let Some(summary) = &stopped.summary {
-        r.sensor_exit_summaries
-            .insert(stopped.label.clone(), summary.clone());
+    if stopped.summary.is_some() || stopped.capture.is_some() {
+        r.sensor_exit_summaries.insert(
+            stopped.label.clone(),
+            serde_json::json!({"summary": stopped.summary, "capture": stopped.capture}),
+        );
     }
     if !stopped.clean_exit {
         r.notes.push(format!(
@@ -502,74 +506,141 @@ fn facts_of(stopped: &Stopped) -> Vec<FindingFacts> {
     stopped.lines.iter().map(live::finding_facts).collect()
 }
 
+/// Kernel-side losses (ring buffer full, undecodable records) from the
+/// sensor's exit summary: they are not in its metrics.
+fn add_kernel_drops(delta: &mut WindowDelta, stopped: &Stopped) {
+    let Some(capture) = &stopped.capture else {
+        return;
+    };
+    for key in ["exec_drops", "content_drops", "decode_errors"] {
+        let n = capture[key].as_u64().unwrap_or(0);
+        if n > 0 {
+            delta.dropped += n;
+            delta.dropped_by.insert(format!("kernel {key}"), n);
+        }
+    }
+}
+
+/// One measured window: a fresh `sensor run EXTRA`, one loadgen run, wait
+/// for the findings (or for quiet), counters, stop. A sensor per window makes
+/// its exit summary (kernel drops) the window's own.
+struct Measured {
+    run: LoadRun,
+    delta: WindowDelta,
+    stopped: Stopped,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    ctx: &mut Ctx,
+    r: &mut Results,
+    label: &str,
+    extra: &[String],
+    workload: &str,
+    mode: Mode,
+    amount: Amount,
+    expect_findings: bool,
+) -> Result<Measured> {
+    let sensor = LiveSensor::start(ctx, label, extra)?;
+    let w = Window::open(&sensor)?;
+    let base = sensor.lines();
+    let run = loadgen::run(ctx, workload, mode, amount, true)?;
+    let want = if expect_findings {
+        base + malicious_count(&run)
+    } else {
+        usize::MAX
+    };
+    sensor.settle(
+        want,
+        Duration::from_secs_f64(ctx.secs(2.0, 1.0)),
+        Duration::from_secs_f64(ctx.secs(60.0, 15.0)),
+    );
+    let mut delta = w.close(&sensor)?;
+    let stopped = stop(ctx, r, sensor)?;
+    add_kernel_drops(&mut delta, &stopped);
+    eprintln!(
+        "  {label}: {} execs at {:.0}/s, {} findings, {} dropped, {} missing contents, sensor {:.2} CPU s",
+        run.summary.execs,
+        run.summary.achieved_rate_per_s,
+        stopped.lines.len(),
+        delta.dropped,
+        delta.missing,
+        delta.cpu_s
+    );
+    Ok(Measured {
+        run,
+        delta,
+        stopped,
+    })
+}
+
+fn target_of(mode: Mode) -> Option<f64> {
+    match mode {
+        Mode::Rate(x) => Some(round1(x)),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------- latency
 
-/// One sensor: the mix at 100/s (CPU), at 200/s (latency), then in bursts.
+/// The mix at 100/s (CPU), at 200/s (latency), then in bursts; a fresh
+/// sensor for each.
 fn latency(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
-    let sensor = LiveSensor::start(ctx, "latency", &[])?;
-    let quiet = Duration::from_secs_f64(ctx.secs(2.0, 1.0));
-    let max_wait = Duration::from_secs(30);
-    let mut runs: Vec<(String, Option<f64>, LoadRun, WindowDelta)> = Vec::new();
-
+    // Quick mode only checks the harness: lower rates a debug build keeps up with.
+    let steady_rate = ctx.secs(200.0, 100.0);
     let plans: Vec<(&str, Mode, Amount)> = vec![
         (
-            "cpu at 100/s",
+            "cpu",
             Mode::Rate(100.0),
-            Amount::Seconds(ctx.secs(30.0, 3.0)),
+            Amount::Seconds(ctx.secs(30.0, 2.0)),
         ),
         (
-            "steady 200/s",
-            Mode::Rate(200.0),
-            Amount::Count(ctx.count(16_000, 1_000)),
+            "steady",
+            Mode::Rate(steady_rate),
+            Amount::Count(ctx.count(16_000, 300)),
         ),
         (
             "bursts",
             Mode::Burst {
-                n: ctx.count(200, 50),
+                n: ctx.count(200, 25),
                 interval_ms: ctx.count(2000, 1000),
             },
-            Amount::Count(ctx.count(200, 50) * ctx.count(20, 2)),
+            Amount::Count(ctx.count(200, 25) * ctx.count(20, 2)),
         ),
     ];
-    let mut expected = sensor.lines();
     for (name, mode, amount) in plans {
-        let w = Window::open(&sensor)?;
-        let run = loadgen::run(ctx, "mix", mode, amount, true)?;
-        expected += malicious_count(&run);
-        sensor.settle(expected, quiet, max_wait);
-        let delta = w.close(&sensor)?;
-        eprintln!(
-            "  {name}: {} execs at {:.0}/s, {} findings so far, {} dropped",
-            run.summary.execs,
-            run.summary.achieved_rate_per_s,
-            sensor.lines(),
-            delta.dropped
-        );
-        let target = match mode {
-            Mode::Rate(x) => Some(x),
-            _ => None,
-        };
-        runs.push((name.to_string(), target, run, delta));
-    }
-    let stopped = stop(ctx, r, sensor)?;
-    let facts = facts_of(&stopped);
-    for (name, target, run, delta) in &runs {
-        let m = match_findings(run, &facts);
-        r.latency_runs
-            .push(live_run(name, run, *target, delta, m.hits.len()));
-        match name.as_str() {
-            "cpu at 100/s" => {
-                let secs = run.summary.elapsed_s.max(1e-9);
+        let m = measure(
+            ctx,
+            r,
+            &format!("latency-{name}"),
+            &[],
+            "mix",
+            mode,
+            amount,
+            true,
+        )?;
+        let facts = facts_of(&m.stopped);
+        let matched = match_findings(&m.run, &facts);
+        r.latency_runs.push(live_run(
+            name,
+            &m.run,
+            target_of(mode),
+            &m.delta,
+            matched.hits.len(),
+        ));
+        match name {
+            "cpu" => {
+                let secs = m.run.summary.elapsed_s.max(1e-9);
                 r.sensor_cpu_pct_at_100_per_s =
-                    Some((delta.cpu_s / secs * 100.0 * 100.0).round() / 100.0);
+                    Some((m.delta.cpu_s / secs * 100.0 * 100.0).round() / 100.0);
             }
-            "steady 200/s" => {
-                r.detect_latency_us = latency_figure(run, &m);
-                let verdicts: Vec<f64> = m.hits.iter().filter_map(|h| h.2).collect();
+            "steady" => {
+                r.detect_latency_us = latency_figure(&m.run, &matched);
+                let verdicts: Vec<f64> = matched.hits.iter().filter_map(|h| h.2).collect();
                 r.verdict_latency_us = Dist::of(&verdicts);
-                let by_id = run.by_id();
+                let by_id = m.run.by_id();
                 let mut by_kind: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-                for (id, lat, _) in &m.hits {
+                for (id, lat, _) in &matched.hits {
                     if let Some(rec) = by_id.get(id) {
                         by_kind
                             .entry(format!("{} {}", rec.kind.lang, rec.kind.form))
@@ -587,13 +658,12 @@ fn latency(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
                         })
                     })
                     .collect();
-                r.latency_samples_steady = m.hits.iter().map(|h| h.1).collect();
+                r.latency_samples_steady = matched.hits.iter().map(|h| h.1).collect();
             }
-            "bursts" => {
-                r.detect_latency_burst_us = latency_figure(run, &m);
-                r.latency_samples_burst = m.hits.iter().map(|h| h.1).collect();
+            _ => {
+                r.detect_latency_burst_us = latency_figure(&m.run, &matched);
+                r.latency_samples_burst = matched.hits.iter().map(|h| h.1).collect();
             }
-            _ => {}
         }
     }
     if r.detect_latency_us.is_none() {
@@ -609,81 +679,72 @@ fn latency(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
 // ---------------------------------------------------------------- throughput
 
 /// The shell mix at rising rates (fractions of the machine's no-sensor
-/// maximum), then flat out; the sensor records a trace so every bench exec
-/// can be looked for in what it saw.
+/// maximum), then flat out; each step with a fresh sensor recording a trace,
+/// so every bench exec can be looked for in what it saw.
 fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let base = ctx
         .machine_max_mix
         .or(r.machine_max_exec_per_s)
         .unwrap_or(400.0);
-    let trace = ctx.work.join("throughput-trace.jsonl");
-    let sensor = LiveSensor::start(
-        ctx,
-        "throughput",
-        &["--record".to_string(), trace.to_string_lossy().into_owned()],
-    )?;
     let fractions: &[f64] = if ctx.quick {
         &[0.5]
     } else {
         &[0.25, 0.5, 0.75, 0.9, 1.0]
     };
     let secs = ctx.secs(10.0, 1.5);
-    let quiet = Duration::from_secs_f64(ctx.secs(2.0, 1.0));
-    let mut steps: Vec<(Option<f64>, LoadRun, WindowDelta)> = Vec::new();
     let mut modes: Vec<Mode> = fractions.iter().map(|f| Mode::Rate(f * base)).collect();
     modes.push(Mode::Closed(ctx.best_concurrency));
-    for mode in modes {
-        let w = Window::open(&sensor)?;
-        let run = loadgen::run(ctx, "shell-mix", mode, Amount::Seconds(secs), true)?;
-        sensor.settle(usize::MAX, quiet, Duration::from_secs(60));
-        let delta = w.close(&sensor)?;
-        let target = match mode {
-            Mode::Rate(x) => Some(round1(x)),
-            _ => None,
+    let mut bench_missing_total = Some(0);
+    for (i, mode) in modes.into_iter().enumerate() {
+        let trace = ctx.work.join(format!("throughput-{i}.jsonl"));
+        let extra = ["--record".to_string(), trace.to_string_lossy().into_owned()];
+        let label = match mode {
+            Mode::Rate(x) => format!("ramp-{x:.0}-per-s"),
+            _ => "ramp-flat-out".to_string(),
         };
-        eprintln!(
-            "  {}: {:.0} execs/s achieved, {} dropped, {} missing contents",
-            target.map_or("flat out".to_string(), |t| format!("target {t:.0}/s")),
-            run.summary.achieved_rate_per_s,
-            delta.dropped,
-            delta.missing
-        );
-        steps.push((target, run, delta));
-    }
-    stop(ctx, r, sensor)?;
-    let seen = trace_seen(&trace, &steps.iter().map(|s| &s.1).collect::<Vec<_>>());
-    let mut bench_missing_total = 0;
-    for (i, (target, run, delta)) in steps.iter().enumerate() {
-        let (unseen, missing_bench) = match &seen {
-            Ok(per_run) => {
-                let (seen, missing) = per_run[i];
-                (Some(run.summary.execs.saturating_sub(seen)), Some(missing))
+        let m = measure(
+            ctx,
+            r,
+            &label,
+            &extra,
+            "shell-mix",
+            mode,
+            Amount::Seconds(secs),
+            false,
+        )?;
+        let (unseen, missing_bench) = match trace_seen(&trace, &m.run) {
+            Ok((seen, missing)) => (
+                Some(m.run.summary.execs.saturating_sub(seen)),
+                Some(missing),
+            ),
+            Err(err) => {
+                r.notes.push(format!(
+                    "The {label} trace could not be read ({err:#}): its loss is judged from the \
+                     sensor's counters only."
+                ));
+                bench_missing_total = None;
+                (None, None)
             }
-            Err(_) => (None, None),
         };
-        bench_missing_total += missing_bench.unwrap_or(0);
-        let lossless =
-            delta.dropped == 0 && unseen.unwrap_or(0) == 0 && missing_bench.unwrap_or(0) == 0;
+        let _ = std::fs::remove_file(&trace);
+        if let (Some(total), Some(x)) = (bench_missing_total.as_mut(), missing_bench) {
+            *total += x;
+        }
+        let d = &m.delta;
         r.throughput_steps.push(ThroughputStep {
-            mode: run.summary.mode.clone(),
-            target_rate_per_s: *target,
-            achieved_rate_per_s: round1(run.summary.achieved_rate_per_s),
-            execs: run.summary.execs,
-            dropped: delta.dropped,
-            dropped_by: delta.dropped_by.clone(),
-            missing_contents: delta.missing,
+            mode: m.run.summary.mode.clone(),
+            target_rate_per_s: target_of(mode),
+            achieved_rate_per_s: round1(m.run.summary.achieved_rate_per_s),
+            execs: m.run.summary.execs,
+            dropped: d.dropped,
+            dropped_by: d.dropped_by.clone(),
+            missing_contents: d.missing,
             unseen_execs: unseen,
             missing_contents_bench: missing_bench,
-            lossless,
+            lossless: d.dropped == 0 && unseen.unwrap_or(0) == 0 && missing_bench.unwrap_or(0) == 0,
         });
     }
-    if let Err(err) = &seen {
-        r.notes.push(format!(
-            "The throughput trace could not be read ({err:#}): loss is judged from the sensor's counters only."
-        ));
-    } else {
-        r.missing_contents_bench_execs = Some(bench_missing_total);
-    }
+    r.missing_contents_bench_execs = bench_missing_total;
     r.max_exec_per_s_no_drops = r
         .throughput_steps
         .iter()
@@ -698,19 +759,18 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
             "the sensor lost events or contents at every rate tried",
         );
     }
-    let _ = std::fs::remove_file(&trace);
     Ok(())
 }
 
-/// Per run: how many of its execs are in the trace, and how many of those
-/// with missing contents.
-fn trace_seen(trace: &std::path::Path, runs: &[&LoadRun]) -> Result<Vec<(u64, u64)>> {
+/// How many of the run's execs are in the trace, and how many of those with
+/// missing contents.
+fn trace_seen(trace: &std::path::Path, run: &LoadRun) -> Result<(u64, u64)> {
     use std::io::BufRead;
     let file =
         std::fs::File::open(trace).with_context(|| format!("cannot open {}", trace.display()))?;
-    let matchers: Vec<_> = runs.iter().map(|r| r.by_pid_at()).collect();
-    let mut seen: Vec<std::collections::HashSet<u64>> = vec![Default::default(); runs.len()];
-    let mut missing: Vec<std::collections::HashSet<u64>> = vec![Default::default(); runs.len()];
+    let by_pid = run.by_pid_at();
+    let mut seen = std::collections::HashSet::new();
+    let mut missing = std::collections::HashSet::new();
     for line in std::io::BufReader::new(file).lines() {
         let line = line?;
         if !line.contains("\"type\":\"exec\"") {
@@ -725,25 +785,17 @@ fn trace_seen(trace: &std::path::Path, runs: &[&LoadRun]) -> Result<Vec<(u64, u6
         ) else {
             continue;
         };
-        let is_missing = v
-            .pointer("/enrichment/content_origin")
-            .and_then(Value::as_str)
-            == Some("missing");
-        for (i, m) in matchers.iter().enumerate() {
-            if let Some(rec) = m(pid as u32, ktime) {
-                seen[i].insert(rec.id);
-                if is_missing {
-                    missing[i].insert(rec.id);
-                }
-                break;
+        if let Some(rec) = by_pid(pid as u32, ktime) {
+            seen.insert(rec.id);
+            if v.pointer("/enrichment/content_origin")
+                .and_then(Value::as_str)
+                == Some("missing")
+            {
+                missing.insert(rec.id);
             }
         }
     }
-    Ok(seen
-        .iter()
-        .zip(&missing)
-        .map(|(s, m)| (s.len() as u64, m.len() as u64))
-        .collect())
+    Ok((seen.len() as u64, missing.len() as u64))
 }
 
 // ---------------------------------------------------------------- overhead
@@ -752,7 +804,6 @@ fn trace_seen(trace: &std::path::Path, runs: &[&LoadRun]) -> Result<Vec<(u64, u6
 fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let k = ctx.best_concurrency;
     let secs = ctx.secs(8.0, 1.5);
-    let quiet = Duration::from_secs_f64(ctx.secs(2.0, 1.0));
     let mut o = Overhead {
         workload: "true".into(),
         concurrency: k,
@@ -761,29 +812,32 @@ fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let (mut cpu, mut execs) = (0.0, 0u64);
     for round in 0..ctx.count(3, 1) {
         let a = loadgen::run(ctx, "true", Mode::Closed(k), Amount::Seconds(secs), false)?;
-        let sensor = LiveSensor::start(ctx, &format!("overhead-{round}"), &[])?;
-        let w = Window::open(&sensor)?;
-        let b = loadgen::run(ctx, "true", Mode::Closed(k), Amount::Seconds(secs), false)?;
-        sensor.settle(usize::MAX, quiet, Duration::from_secs(60));
-        let delta = w.close(&sensor)?;
-        stop(ctx, r, sensor)?;
+        let b = measure(
+            ctx,
+            r,
+            &format!("overhead-{}", round + 1),
+            &[],
+            "true",
+            Mode::Closed(k),
+            Amount::Seconds(secs),
+            false,
+        )?;
         eprintln!(
-            "  round {}: without {:.0}/s, with {:.0}/s ({} dropped)",
+            "  round {}: without {:.0}/s, with {:.0}/s",
             round + 1,
             a.summary.achieved_rate_per_s,
-            b.summary.achieved_rate_per_s,
-            delta.dropped
+            b.run.summary.achieved_rate_per_s,
         );
-        cpu += delta.cpu_s;
-        execs += b.summary.execs;
-        o.dropped_at_full_rate += delta.dropped;
-        o.missing_at_full_rate += delta.missing;
+        cpu += b.delta.cpu_s;
+        execs += b.run.summary.execs;
+        o.dropped_at_full_rate += b.delta.dropped;
+        o.missing_at_full_rate += b.delta.missing;
         o.rounds.push(OverheadRound {
             without_per_s: round1(a.summary.achieved_rate_per_s),
-            with_per_s: round1(b.summary.achieved_rate_per_s),
-            with_dropped: delta.dropped,
-            with_sensor_cpu_s: (delta.cpu_s * 1000.0).round() / 1000.0,
-            with_execs: b.summary.execs,
+            with_per_s: round1(b.run.summary.achieved_rate_per_s),
+            with_dropped: b.delta.dropped,
+            with_sensor_cpu_s: (b.delta.cpu_s * 1000.0).round() / 1000.0,
+            with_execs: b.run.summary.execs,
         });
     }
     let n = o.rounds.len() as f64;
@@ -799,45 +853,38 @@ fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
 
 // ---------------------------------------------------------------- cache
 
-/// One malicious-looking script file run N times vs N distinct ones.
+/// One malicious-looking script file run N times vs N distinct ones, each
+/// with a fresh sensor (empty caches).
 fn cache(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
-    let n = ctx.count(10_000, 300);
-    let rate = 300.0;
-    let sensor = LiveSensor::start(ctx, "cache", &[])?;
-    let quiet = Duration::from_secs_f64(ctx.secs(2.0, 1.0));
-    let mut runs = Vec::new();
-    let mut expected = sensor.lines();
+    let n = ctx.count(10_000, 150);
     for workload in ["same-file", "distinct-file"] {
-        let w = Window::open(&sensor)?;
-        let run = loadgen::run(ctx, workload, Mode::Rate(rate), Amount::Count(n), true)?;
-        expected += run.records.len();
-        sensor.settle(expected, quiet, Duration::from_secs(60));
-        let delta = w.close(&sensor)?;
-        eprintln!(
-            "  {workload}: {} execs, sensor {:.2} CPU s",
-            run.summary.execs, delta.cpu_s
-        );
-        runs.push((run, delta));
-    }
-    let stopped = stop(ctx, r, sensor)?;
-    let facts = facts_of(&stopped);
-    for (run, delta) in runs {
-        let m = match_findings(&run, &facts);
-        let lat: Vec<f64> = m.hits.iter().map(|h| h.1).collect();
+        let m = measure(
+            ctx,
+            r,
+            &format!("cache-{workload}"),
+            &[],
+            workload,
+            Mode::Rate(300.0),
+            Amount::Count(n),
+            true,
+        )?;
+        let facts = facts_of(&m.stopped);
+        let matched = match_findings(&m.run, &facts);
+        let lat: Vec<f64> = matched.hits.iter().map(|h| h.1).collect();
         r.cache_effect.push(CacheRun {
-            workload: run.workload.clone(),
-            execs: run.summary.execs,
-            rate_per_s: round1(run.summary.achieved_rate_per_s),
-            findings: m.hits.len(),
+            workload: workload.into(),
+            execs: m.run.summary.execs,
+            rate_per_s: round1(m.run.summary.achieved_rate_per_s),
+            findings: matched.hits.len(),
             latency_us: Dist::of(&lat),
-            sensor_cpu_s_per_1000_execs: (delta.cpu_s / run.summary.execs.max(1) as f64
+            sensor_cpu_s_per_1000_execs: (m.delta.cpu_s / m.run.summary.execs.max(1) as f64
                 * 1000.0
                 * 1000.0)
                 .round()
                 / 1000.0,
-            cache_hits: delta.cache_hits,
-            dropped: delta.dropped,
-            missing: delta.missing,
+            cache_hits: m.delta.cache_hits.clone(),
+            dropped: m.delta.dropped,
+            missing: m.delta.missing,
         });
     }
     Ok(())

@@ -51,6 +51,7 @@ pub fn latency_cdf(path: &Path, r: &Results) -> Result<bool> {
         .configure_mesh()
         .x_desc("latency (ms, log scale)")
         .y_desc("fraction of execs")
+        .x_label_formatter(&|x| trim_num(*x))
         .draw()
         .map_err(err)?;
     for (name, samples, color) in series {
@@ -129,7 +130,7 @@ pub fn rate_vs_drops(path: &Path, r: &Results) -> Result<bool> {
         .flat_map(|s| [s.1, if s.2.is_nan() { 0.0 } else { s.2 }])
         .fold(0.0, f64::max)
         .max(1.0)
-        * 1.15;
+        * 1.4;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
@@ -143,6 +144,8 @@ pub fn rate_vs_drops(path: &Path, r: &Results) -> Result<bool> {
         .configure_mesh()
         .x_desc("achieved interpreter execs/s (sensor running)")
         .y_desc("events lost in the step")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()
         .map_err(err)?;
     let dropped: Vec<(f64, f64)> = steps.iter().map(|s| (s.0, s.1)).collect();
@@ -240,6 +243,8 @@ pub fn classifier_sizes(path: &Path, r: &Results) -> Result<bool> {
         .configure_mesh()
         .x_desc("script size (KiB, log scale)")
         .y_desc("µs per script (log scale)")
+        .x_label_formatter(&|x| trim_num(*x))
+        .y_label_formatter(&|y| trim_num(*y))
         .draw()
         .map_err(err)?;
     for (lang, key, color) in [
@@ -267,4 +272,14 @@ pub fn classifier_sizes(path: &Path, r: &Results) -> Result<bool> {
         .map_err(err)?;
     root.present().map_err(err)?;
     Ok(true)
+}
+
+/// 1000.0 -> "1000", 0.25 -> "0.25".
+fn trim_num(x: f64) -> String {
+    if x >= 10.0 {
+        format!("{x:.0}")
+    } else {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }

@@ -14,7 +14,10 @@ pub struct Results {
     pub mode: &'static str,
     pub build: &'static str,
     pub machine: Machine,
+    /// Whole command, build included.
     pub duration_s: f64,
+    /// Building the sensor and the bench tools.
+    pub build_s: f64,
 
     // The keys issue 5 asks for.
     pub detect_latency_us: Option<LatencyFigure>,

@@ -28,6 +28,9 @@ struct Args {
     /// At most this many scorings per size and language.
     #[arg(long, default_value_t = 20_000)]
     max_iters: usize,
+    /// Unmeasured scorings before each size.
+    #[arg(long, default_value_t = 20)]
+    warmup: usize,
 }
 
 #[derive(serde::Serialize)]
@@ -83,7 +86,7 @@ fn time_size(
 ) -> anyhow::Result<SizeResult> {
     let text = script_of_size(lang, size);
     // Warm-up: first runs allocate.
-    for _ in 0..20 {
+    for _ in 0..args.warmup {
         black_box(classifier.score(&text, lang)?);
     }
     let budget = Duration::from_secs_f64(args.seconds);
