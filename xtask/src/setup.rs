@@ -71,6 +71,8 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("iproute2", "ip(8), for network namespaces in tests"),
     ("python3-venv", "venvs for onnxruntime and model training"),
 ];
+/// Wait for another apt/dpkg run to finish instead of failing at once.
+const APT_LOCK_WAIT: &str = "-oDPkg::Lock::Timeout=300";
 const CONTAINERS_CONF: &str = "/etc/containers/containers.conf";
 const ULIMITS: &[&str] = &["nofile=20000:20000", "nproc=4096:4096"];
 
@@ -198,7 +200,7 @@ impl Steps {
         }
         run(
             Command::new("apt-get")
-                .args(["install", "-y", "-q"])
+                .args(["install", "-y", "-q", APT_LOCK_WAIT])
                 .args(&missing)
                 .env("DEBIAN_FRONTEND", "noninteractive"),
             "see apt's message above; fix it and rerun `cargo xtask setup`",
@@ -556,7 +558,7 @@ fn missing_debs<'a>(names: &[&'a str]) -> Vec<&'a str> {
 fn apt_update() -> Result<()> {
     run(
         Command::new("apt-get")
-            .args(["update", "-q"])
+            .args(["update", "-q", APT_LOCK_WAIT])
             .env("DEBIAN_FRONTEND", "noninteractive"),
         "apt could not refresh its package lists; check network access to deb.debian.org",
     )
