@@ -297,7 +297,6 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     w(f"- Alert thresholds (score >= threshold means malicious): bash **{thresholds['bash']:.4f}**, python **{thresholds['python']:.4f}**, "
       f"chosen on held-out-source scores of benign samples for FPR <= {100 * TARGET_FPR:.1f}% per language.")
     w(f"- ONNX (onnxruntime) vs scikit-learn scores on all {len(d['y'])} samples: max |diff| = {onnx_diff:.1e}.")
-    w(f"- Training took {seconds:.0f} s on one core.")
     w("")
     w("## What it does")
     w("")
