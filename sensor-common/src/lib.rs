@@ -25,8 +25,6 @@ pub const PATH_DEPTH: u32 = 48;
 pub const WALK_CAP: usize = 4096;
 /// Variable data area of one record; a power of two so offsets can be masked.
 pub const DATA_CAP: usize = 64 * 1024;
-/// Bytes of script content carried by one content record.
-pub const CHUNK_CAP: usize = 4096;
 
 /// `Record::kind`.
 pub const KIND_EXEC: u32 = 1;
@@ -118,6 +116,10 @@ pub struct Offsets {
     pub inode_i_mode: u32,
     pub inode_i_ino: u32,
     pub inode_i_rdev: u32,
+    pub bprm_executable: u32,
+    pub dentry_d_name_len: u32,
+    pub file_f_pos: u32,
+    pub _pad: u32,
 }
 
 /// Read-only global `CONFIG` of the eBPF object, set by the loader.
@@ -177,6 +179,34 @@ pub struct ExecHeader {
     pub script_arg_len: u32,
     /// Index in argv of the located script argument.
     pub script_arg_index: u32,
+}
+
+/// What a tracked interpreter's script stream is (`Tracked::mode`).
+pub const TRACK_NONE: u32 = 0;
+/// Reads from fd 0.
+pub const TRACK_STDIN: u32 = 1;
+/// Reads from any fd open on inode `Tracked::ino`.
+pub const TRACK_INODE: u32 = 2;
+/// Reads from a file whose name is `Tracked::name`; becomes `TRACK_INODE`
+/// at the first match.
+pub const TRACK_NAME: u32 = 3;
+/// Bytes of a script basename kept for matching.
+pub const TRACK_NAME_LEN: usize = 64;
+/// Largest piece of one read() carried by one content record.
+pub const READ_CHUNK_CAP: usize = 32 * 1024;
+
+/// Value of the `TRACKED` map (key: tgid of an interpreter process).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Tracked {
+    pub mode: u32,
+    pub name_len: u32,
+    pub ino: u64,
+    /// Script bytes sent so far (the budget is `Config::max_content_bytes`).
+    pub captured: u64,
+    /// Bytes read so far from a stream (pipe, socket): their offsets.
+    pub stream: u64,
+    pub name: [u8; TRACK_NAME_LEN],
 }
 
 /// A piece of what a tracked interpreter read (phase 2 content capture).

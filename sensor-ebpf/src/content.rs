@@ -1,5 +1,426 @@
-//! Content capture (phase 2): what tracked interpreters read.
+//! Content capture: the bytes a tracked interpreter reads from its script.
+//!
+//! At exec the interpreter's pid goes into `TRACKED` with what its script
+//! stream is: the `#!` file (`bprm->executable`'s inode), the file named by
+//! the script argument (matched by name at the first read, then by inode),
+//! the file behind `/dev/fd/N` (its inode), or fd 0 for stdin (not a tty).
+//! `read()` calls of tracked pids on that stream are copied (bounded by
+//! `max_content_bytes` per process) into content records; offsets come from
+//! `f_pos` for files (a re-read is recognised) and a running count for pipes.
+//! `sched_process_exit` drops the pid and sends an exit record, so user space
+//! knows the content is complete even when the process lived a millisecond,
+//! the file was deleted at once, or the script never touched the disk.
 
-/// Remember the current process as an interpreter whose reads are captured.
+use aya_ebpf::{
+    helpers::{
+        bpf_get_current_pid_tgid, bpf_ktime_get_boot_ns, bpf_probe_read_kernel,
+        generated::{bpf_get_current_task, bpf_probe_read_user, bpf_probe_read_user_str},
+    },
+    macros::{map, tracepoint},
+    maps::LruHashMap,
+    programs::TracePointContext,
+};
+use core::ffi::c_void;
+use sensor_common::*;
+
+use crate::kernel::{off, read_ptr, read_u16, read_u32};
+use crate::scan::Scan;
+use crate::{at, bump, scratch, Scratch, CONFIG_PTR, EVENTS};
+
+/// Interpreter processes (tgid) whose script reads are captured.
+#[map]
+static TRACKED: LruHashMap<u32, Tracked> = LruHashMap::with_max_entries(16384, 0);
+
+/// read() calls on a script stream, from sys_enter to sys_exit (key: tid).
+#[map]
+static READS: LruHashMap<u32, PendingRead> = LruHashMap::with_max_entries(8192, 0);
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct PendingRead {
+    buf: u64,
+    offset: u64,
+    ino: u64,
+    fd: u32,
+    stream: u32,
+}
+
+const S_IFMT: u32 = 0o170000;
+const S_IFREG: u32 = 0o100000;
+const S_IFCHR: u32 = 0o020000;
+const CONTENT_HEADER: usize = core::mem::size_of::<ContentHeader>();
+
 #[inline(always)]
-pub fn track(_family: u8) {}
+fn max_bytes() -> u32 {
+    unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_content_bytes) }
+}
+
+#[inline(always)]
+pub fn enabled() -> bool {
+    max_bytes() > 0
+}
+
+#[inline(always)]
+fn tgid() -> u32 {
+    (bpf_get_current_pid_tgid() >> 32) as u32
+}
+
+#[inline(always)]
+fn file_of_fd(task: u64, fd: u32) -> u64 {
+    let files = read_ptr(task + off!(task_files) as u64);
+    let fdt = read_ptr(files + off!(files_fdt) as u64);
+    if fd >= read_u32(fdt + off!(fdtable_max_fds) as u64) {
+        return 0;
+    }
+    let fds = read_ptr(fdt + off!(fdtable_fd) as u64);
+    read_ptr(fds + fd as u64 * 8)
+}
+
+#[inline(always)]
+fn inode_of(file: u64) -> u64 {
+    read_ptr(file + off!(file_f_inode) as u64)
+}
+
+#[inline(always)]
+fn ino_of(file: u64) -> u64 {
+    let inode = inode_of(file);
+    read_ptr(inode + off!(inode_i_ino) as u64)
+}
+
+#[inline(always)]
+fn empty() -> Tracked {
+    Tracked {
+        mode: TRACK_NONE,
+        name_len: 0,
+        ino: 0,
+        captured: 0,
+        stream: 0,
+        name: [0; TRACK_NAME_LEN],
+    }
+}
+
+#[inline(always)]
+fn save(t: &Tracked) {
+    let pid = tgid();
+    if t.mode == TRACK_NONE {
+        // A previous program in this pid may have been tracked.
+        let _ = TRACKED.remove(&pid);
+    } else {
+        let _ = TRACKED.insert(&pid, t, 0);
+    }
+}
+
+/// Decide what the new program's script stream is, from the argv scan.
+#[inline(never)]
+pub fn track_exec(s: &mut Scratch, pos: u32, bprm: u64, st: &Scan, family: u8) {
+    if !enabled() {
+        return;
+    }
+    // At sched_process_exec the task is current.
+    let task = unsafe { bpf_get_current_task() };
+    let mut t = empty();
+    let exe = read_ptr(bprm + off!(bprm_executable) as u64);
+    let file = read_ptr(bprm + off!(bprm_file) as u64);
+    let flags = st.flags;
+    let python = family == FAMILY_PYTHON;
+    if exe != 0 && exe != file {
+        // `#!` script: the kernel already opened it.
+        t.mode = TRACK_INODE;
+        t.ino = ino_of(exe);
+    } else if flags & (FLAG_SEEN_C | FLAG_SEEN_M) != 0 && (python || st.found != 0) {
+        // -c code is in argv; -m modules are read from their own files.
+    } else if flags & FLAG_ARG_IS_DASH != 0
+        || (!python && flags & FLAG_SEEN_S != 0)
+        || (st.found == 0 && !st.exhausted())
+    {
+        // Script on stdin, unless stdin is a terminal (interactive typing).
+        if s.header.stdin_mode & S_IFMT != S_IFCHR && s.header.stdin_mode != 0 {
+            t.mode = TRACK_STDIN;
+        }
+    } else if st.found != 0 {
+        let n = unsafe {
+            bpf_probe_read_user_str(at(s, pos) as *mut c_void, 256, st.found as *const c_void)
+        };
+        if n > 1 {
+            track_path(s, pos, (n - 1) as u32, task, &mut t);
+        }
+    }
+    save(&t);
+}
+
+/// ENOEXEC: the shell reads the file it tried to exec (`data[off..off+len]`).
+#[inline(never)]
+pub fn track_name(s: &mut Scratch, _pos: u32, off: u32, len: u32) {
+    if !enabled() {
+        return;
+    }
+    let mut t = empty();
+    name_of(s, off, len, &mut t);
+    save(&t);
+}
+
+/// A script path at `data[pos..pos+len]`: an fd path names an inode, any
+/// other path a file name.
+#[inline(always)]
+fn track_path(s: &mut Scratch, pos: u32, len: u32, task: u64, t: &mut Tracked) {
+    let p = at(s, pos);
+    let byte = |i: u32| unsafe { *p.add((i & 255) as usize) };
+    let fd_digits_at = if starts_with(p, b"/dev/fd/") {
+        8
+    } else if starts_with(p, b"/proc/self/fd/") {
+        14
+    } else if starts_with(p, b"/dev/stdin\0") {
+        // digits start at the NUL: fd 0
+        10
+    } else {
+        0
+    };
+    if fd_digits_at > 0 {
+        let mut fd = 0u32;
+        let mut i = 0u32;
+        while i < 6 {
+            let c = byte(fd_digits_at + i);
+            if !c.is_ascii_digit() {
+                break;
+            }
+            fd = fd * 10 + (c - b'0') as u32;
+            i += 1;
+        }
+        let file = file_of_fd(task, fd);
+        if file != 0 {
+            t.mode = TRACK_INODE;
+            t.ino = ino_of(file);
+        }
+        return;
+    }
+    name_of(s, pos, len, t);
+}
+
+#[inline(always)]
+fn starts_with<const N: usize>(p: *const u8, lit: &[u8; N]) -> bool {
+    let mut i = 0;
+    while i < N {
+        if unsafe { *p.add(i) } != lit[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The basename of `data[off..off+len]` as a name to match.
+#[inline(always)]
+fn name_of(s: &mut Scratch, off: u32, len: u32, t: &mut Tracked) {
+    let p = at(s, off);
+    let mut base = 0u32;
+    let mut k = 0u32;
+    while k < PATH_CAP as u32 {
+        if k >= len {
+            break;
+        }
+        let i = (len - 1 - k) & (PATH_CAP as u32 - 1);
+        if unsafe { *p.add(i as usize) } == b'/' {
+            base = i + 1;
+            break;
+        }
+        k += 1;
+    }
+    if base >= len {
+        return;
+    }
+    let name_len = len - base;
+    let src = unsafe { p.add((base & (PATH_CAP as u32 - 1)) as usize) };
+    if unsafe {
+        aya_ebpf::helpers::generated::bpf_probe_read_kernel(
+            t.name.as_mut_ptr() as *mut c_void,
+            TRACK_NAME_LEN as u32,
+            src as *const c_void,
+        )
+    } != 0
+    {
+        return;
+    }
+    t.name_len = name_len;
+    t.mode = TRACK_NAME;
+}
+
+/// Does the dentry's name equal the tracked name?
+#[inline(always)]
+fn name_matches(dentry: u64, t: &Tracked) -> bool {
+    let len = read_u32(dentry + off!(dentry_d_name_len) as u64);
+    if len != t.name_len || len == 0 {
+        return false;
+    }
+    let name = read_ptr(dentry + off!(dentry_d_name_name) as u64);
+    let Ok(bytes) = (unsafe { bpf_probe_read_kernel(name as *const [u8; TRACK_NAME_LEN]) }) else {
+        return false;
+    };
+    let mut i = 0usize;
+    while i < TRACK_NAME_LEN {
+        if i as u32 >= len {
+            break;
+        }
+        if bytes[i] != t.name[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_read")]
+pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
+    // { common 8; int nr; pad; fd @16; char *buf @24; size_t count @32 }
+    let pid = tgid();
+    let Some(t) = TRACKED.get_ptr_mut(&pid) else {
+        return 0;
+    };
+    let t = unsafe { &mut *t };
+    if t.mode == TRACK_NONE || t.captured >= max_bytes() as u64 {
+        return 0;
+    }
+    let fd: u64 = unsafe { ctx.read_at(16) }.unwrap_or(u64::MAX);
+    let buf: u64 = unsafe { ctx.read_at(24) }.unwrap_or(0);
+    if fd > u32::MAX as u64 || buf == 0 {
+        return 0;
+    }
+    let fd = fd as u32;
+    let task = unsafe { bpf_get_current_task() };
+    let file = file_of_fd(task, fd);
+    if file == 0 {
+        return 0;
+    }
+    let inode = inode_of(file);
+    let ino = read_ptr(inode + off!(inode_i_ino) as u64);
+    let matched = match t.mode {
+        TRACK_STDIN => fd == 0,
+        TRACK_INODE => ino == t.ino,
+        TRACK_NAME => {
+            let dentry = read_ptr(file + (off!(file_f_path) + off!(path_dentry)) as u64);
+            if name_matches(dentry, t) {
+                // From now on, this very file (even if renamed or deleted).
+                t.mode = TRACK_INODE;
+                t.ino = ino;
+                true
+            } else {
+                false
+            }
+        }
+        _ => false,
+    };
+    if !matched {
+        return 0;
+    }
+    let mode = read_u16(inode + off!(inode_i_mode) as u64) as u32;
+    let stream = mode & S_IFMT != S_IFREG;
+    let offset = if stream {
+        t.stream
+    } else {
+        let at_pos = file + off!(file_f_pos) as u64;
+        unsafe { bpf_probe_read_kernel(at_pos as *const u64) }.unwrap_or(0)
+    };
+    let pending = PendingRead {
+        buf,
+        offset,
+        ino,
+        fd,
+        stream: stream as u32,
+    };
+    let tid = bpf_get_current_pid_tgid() as u32;
+    let _ = READS.insert(&tid, &pending, 0);
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_read")]
+pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    let Some(pending) = (unsafe { READS.get(&tid) }).copied() else {
+        return 0;
+    };
+    let _ = READS.remove(&tid);
+    // { common 8; int nr; pad; long ret @16 }
+    let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
+    if ret <= 0 {
+        return 0;
+    }
+    let _ = send_chunk(&pending, ret as u64);
+    0
+}
+
+fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
+    let pid = tgid();
+    let t = unsafe { &mut *TRACKED.get_ptr_mut(&pid)? };
+    if pending.stream != 0 {
+        t.stream += read;
+    }
+    let max = max_bytes() as u64;
+    let left = max.saturating_sub(t.captured);
+    if left == 0 {
+        return None;
+    }
+    let n = read.min(left).min(READ_CHUNK_CAP as u64) as u32;
+    let n = core::hint::black_box(n) & (2 * READ_CHUNK_CAP as u32 - 1);
+    let s = scratch()?;
+    let base = s as *mut Scratch as *mut u8;
+    if unsafe {
+        bpf_probe_read_user(
+            base.add(CONTENT_HEADER) as *mut c_void,
+            n,
+            pending.buf as *const c_void,
+        )
+    } != 0
+    {
+        return None;
+    }
+    t.captured += n as u64;
+    let header = ContentHeader {
+        kind: KIND_CONTENT,
+        fd: pending.fd,
+        ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
+        pid,
+        tid: bpf_get_current_pid_tgid() as u32,
+        offset: pending.offset,
+        ino: pending.ino,
+        len: n,
+        limit_reached: (t.captured >= max) as u32,
+    };
+    unsafe { core::ptr::write_unaligned(base as *mut ContentHeader, header) };
+    bump(COUNTER_CONTENT_BYTES, n as u64);
+    let size =
+        CONTENT_HEADER as u64 + (core::hint::black_box(n) & (2 * READ_CHUNK_CAP as u32 - 1)) as u64;
+    let ret = unsafe {
+        aya_ebpf::helpers::generated::bpf_ringbuf_output(
+            &EVENTS as *const _ as *mut c_void,
+            base as *mut c_void,
+            size,
+            0,
+        )
+    };
+    if ret != 0 {
+        bump(COUNTER_CONTENT_DROPS, 1);
+    }
+    Some(())
+}
+
+#[tracepoint(category = "sched", name = "sched_process_exit")]
+pub fn sched_process_exit(_ctx: TracePointContext) -> u32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let pid = (pid_tgid >> 32) as u32;
+    // The whole process, not one of its threads.
+    if pid_tgid as u32 != pid {
+        return 0;
+    }
+    if unsafe { TRACKED.get(&pid) }.is_none() {
+        return 0;
+    }
+    let _ = TRACKED.remove(&pid);
+    let record = ExitRecord {
+        kind: KIND_EXIT,
+        pid,
+        ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
+    };
+    if EVENTS.output::<ExitRecord>(&record, 0).is_err() {
+        bump(COUNTER_CONTENT_DROPS, 1);
+    }
+    0
+}

@@ -141,9 +141,8 @@ fn on_exec(task: u64, bprm: u64) -> Option<()> {
     let mm = read_ptr(task + off!(task_mm) as u64);
     let start = read_ptr(mm + off!(mm_arg_start) as u64);
     let end = read_ptr(mm + off!(mm_arg_end) as u64);
-    pos = argv_window(s, pos, start, end, found.family);
+    pos = argv_window(s, pos, bprm, start, end, found.family);
 
-    content::track(found.family);
     submit(s, pos, COUNTER_EXEC_DROPS);
     Some(())
 }
@@ -214,7 +213,7 @@ fn fill_task(s: &mut Scratch, task: u64, mut pos: u32) -> u32 {
 /// Copy the first `max_argv_bytes` of argv; past that, find the script
 /// argument with the in-kernel scan and copy it too.
 #[inline(always)]
-fn argv_window(s: &mut Scratch, mut pos: u32, start: u64, end: u64, family: u8) -> u32 {
+fn argv_window(s: &mut Scratch, mut pos: u32, bprm: u64, start: u64, end: u64, family: u8) -> u32 {
     let total = end.saturating_sub(start);
     s.header.argv_total = total.min(u32::MAX as u64) as u32;
     s.header.argv_len = 0;
@@ -237,9 +236,19 @@ fn argv_window(s: &mut Scratch, mut pos: u32, start: u64, end: u64, family: u8) 
             pos += want;
         }
     }
-    if (want as u64) < total {
+    let truncated = (want as u64) < total;
+    if truncated {
         s.header.flags |= FLAG_ARGV_TRUNCATED;
-        pos = scan::locate_and_copy(s, pos, start, end, family);
+    }
+    // The scan finds the script argument past the window, and tells content
+    // capture what the script stream is.
+    if truncated || content::enabled() {
+        if let Some(st) = scan::locate(start, end, family) {
+            if truncated {
+                pos = scan::copy_located(s, pos, st, end);
+            }
+            content::track_exec(s, pos, bprm, st, family);
+        }
     }
     pos
 }
@@ -463,6 +472,8 @@ fn on_enoexec(pending: &Pending) -> Option<()> {
     let mut pos = filename_len + binary_len;
     pos = fill_task(s, task, pos);
     pos = user_argv_array(s, pos, pending.argv);
+    // The shell opens the file by this name and reads it.
+    content::track_name(s, pos, 0, filename_len);
     submit(s, pos, COUNTER_EXEC_DROPS);
     Some(())
 }

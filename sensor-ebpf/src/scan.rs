@@ -21,8 +21,8 @@ const PREFIX: usize = 64;
 
 #[repr(C)]
 pub struct Scan {
-    ptr: u64,
-    end: u64,
+    pub ptr: u64,
+    pub end: u64,
     idx: u32,
     family: u32,
     /// Inside an argument longer than `PREFIX` (skipping its rest).
@@ -31,21 +31,21 @@ pub struct Scan {
     skip: u32,
     /// The next argument is the script (after `--`, `-c`, `-m`).
     take_next: u32,
-    flags: u32,
-    found: u64,
-    found_idx: u32,
-    done: u32,
+    pub flags: u32,
+    pub found: u64,
+    pub found_idx: u32,
+    pub done: u32,
     buf: [u8; PREFIX],
 }
 
+/// Walk argv from `start` to `end` with the option grammar of `family`.
+/// The result (per-CPU) says where the script argument is, if any.
 #[inline(never)]
-pub fn locate_and_copy(s: &mut Scratch, mut pos: u32, start: u64, end: u64, family: u8) -> u32 {
+pub fn locate(start: u64, end: u64, family: u8) -> Option<&'static mut Scan> {
     // The state lives in a map value, which the verifier tracks loosely, so
     // the callback's states converge; bpf_loop's context (on the stack, as
     // it requires) only points at it.
-    let Some(st) = SCAN.get_ptr_mut(0) else {
-        return pos;
-    };
+    let st = SCAN.get_ptr_mut(0)?;
     let st = unsafe { &mut *st };
     let mut ctx = LoopCtx {
         st: st as *mut Scan,
@@ -70,9 +70,22 @@ pub fn locate_and_copy(s: &mut Scratch, mut pos: u32, start: u64, end: u64, fami
             0,
         )
     };
+    Some(st)
+}
+
+impl Scan {
+    /// The scan stopped before the end of argv without an answer.
+    pub fn exhausted(&self) -> bool {
+        self.found == 0 && self.done == 0 && self.ptr < self.end
+    }
+}
+
+/// Record what the scan found: flags, and a copy of the script argument.
+#[inline(always)]
+pub fn copy_located(s: &mut Scratch, mut pos: u32, st: &Scan, end: u64) -> u32 {
     s.header.flags |= st.flags;
     if st.found == 0 {
-        if st.done == 0 && st.ptr < st.end {
+        if st.exhausted() {
             s.header.flags |= FLAG_SCAN_EXHAUSTED;
         }
         return pos;

@@ -98,7 +98,8 @@ pub struct CaptureConfig {
     pub scan_budget: u32,
     /// Ring buffer size in bytes (rounded up to a power of two).
     pub ring_buffer_bytes: u32,
-    /// Script bytes copied per interpreter process from its reads (0: off).
+    /// Script bytes copied per interpreter process from its reads (0: off;
+    /// see "Content capture" above).
     pub max_content_bytes: u32,
     /// Capacity of the channel to the consumer.
     pub channel_capacity: usize,
@@ -113,7 +114,7 @@ impl Default for CaptureConfig {
             max_script_arg_bytes: 8192,
             scan_budget: 65_536,
             ring_buffer_bytes: 16 * 1024 * 1024,
-            max_content_bytes: 0,
+            max_content_bytes: 64 * 1024,
             channel_capacity: 16_384,
         }
     }

@@ -41,6 +41,8 @@ impl Args {
             max_argv_bytes: self.max_argv_bytes,
             max_script_arg_bytes: self.max_script_arg_bytes,
             ring_buffer_bytes: self.ring_buffer_bytes,
+            // watch prints execs only: no script contents.
+            max_content_bytes: 0,
             ..CaptureConfig::default()
         }
     }
