@@ -117,6 +117,24 @@ async fn script_contents_are_captured_in_the_kernel() {
     assert!(matches!(exec.script, Script::Stdin { .. }), "{exec:?}");
     assert_eq!(bytes, script, "the piped script, byte for byte");
 
+    // The script hands its stdin to another program: what that program reads
+    // is not script (bash reads a pipe byte by byte, so the split is exact).
+    let mut child = Command::new("/bin/bash")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"exec /bin/cat\nNOT-SCRIPT DATA\n")
+        .unwrap();
+    child.wait().unwrap();
+    let (_, bytes) = events.finished(pid, "bash exec'ing cat").await;
+    assert_eq!(bytes, b"exec /bin/cat\n");
+
     // A script that deletes itself first thing and exits at once.
     let path = dir.path().join("dropper.sh");
     let script = b"rm -f -- \"$0\"\nexit 0\n".to_vec();

@@ -402,6 +402,15 @@ fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
     Some(())
 }
 
+/// A tracked process exec'd a program that is not an interpreter: its
+/// script stream ends here, as if it had exited.
+#[inline(always)]
+pub fn exec_replaced() {
+    if enabled() {
+        finish(tgid());
+    }
+}
+
 #[tracepoint(category = "sched", name = "sched_process_exit")]
 pub fn sched_process_exit(_ctx: TracePointContext) -> u32 {
     let pid_tgid = bpf_get_current_pid_tgid();
@@ -410,8 +419,15 @@ pub fn sched_process_exit(_ctx: TracePointContext) -> u32 {
     if pid_tgid as u32 != pid {
         return 0;
     }
+    finish(pid);
+    0
+}
+
+/// Stop tracking `pid` and tell user space its content is complete.
+#[inline(always)]
+fn finish(pid: u32) {
     if unsafe { TRACKED.get(&pid) }.is_none() {
-        return 0;
+        return;
     }
     let _ = TRACKED.remove(&pid);
     let record = ExitRecord {
@@ -422,5 +438,4 @@ pub fn sched_process_exit(_ctx: TracePointContext) -> u32 {
     if EVENTS.output::<ExitRecord>(&record, 0).is_err() {
         bump(COUNTER_CONTENT_DROPS, 1);
     }
-    0
 }

@@ -109,7 +109,10 @@ fn at(s: &mut Scratch, pos: u32) -> *mut u8 {
 pub fn sched_process_exec(ctx: BtfTracePointContext) -> u32 {
     let task: u64 = ctx.arg(0);
     let bprm: u64 = ctx.arg(2);
-    let _ = on_exec(task, bprm);
+    if on_exec(task, bprm).is_none() {
+        // Not an interpreter (any more): its reads are no script of ours.
+        content::exec_replaced();
+    }
     0
 }
 

@@ -32,6 +32,33 @@
 //! split and cut to `max_args`, and the script classified by
 //! [`crate::script::classify`].
 //!
+//! # Content capture
+//! With `max_content_bytes > 0` (default 64 KiB; `sensor watch` turns it
+//! off) the kernel also copies what each interpreter reads from its script,
+//! so contents are known when the process exits within a millisecond, the
+//! file is deleted right after launch, or the script never touches the disk
+//! (`curl | bash`, `bash <(curl ...)`, memfd). At exec the pid goes into a
+//! `TRACKED` map with its script stream, decided from the same argv scan:
+//! the `#!` file (`bprm->executable`'s inode), the file named by the script
+//! argument (matched by name at the first `read`, then by inode, so the
+//! `.pyc`/`.pth`/locale files Python reads first are skipped), the file
+//! behind `/dev/fd/N` or `/proc/self/fd/N` (its inode), or fd 0 when the
+//! script comes from stdin (never a tty). `-c` and `-m` are not tracked (the
+//! code is in argv / in a module file). `syscalls:sys_{enter,exit}_read` copy
+//! those reads, up to 32 KiB per read and `max_content_bytes` per process,
+//! into [`CaptureEvent::Content`] with the byte offset in the stream: `f_pos`
+//! for files (Python reads its script twice; the same offset comes twice),
+//! a running count for pipes. `sched:sched_process_exit`, or an exec of a
+//! non-interpreter in the same pid (`exec cat` in a piped script), ends the
+//! stream with [`CaptureEvent::Exit`].
+//!
+//! Ordering contract (one ring buffer, so records arrive in kernel order):
+//! a pid's `Exec` comes before its `Content`, and `Exit` after its last
+//! `Content`. A new `Exec` of the same pid starts a new stream. Feed them to
+//! `crate::kernel_content::ContentStore` (`exec`, `content`, `exit`) to get
+//! the bytes per exec, as `sensor run` does. Content of untracked pids never
+//! comes, and untracked pids get no `Exit`.
+//!
 //! # API
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
