@@ -104,9 +104,9 @@ fn save(t: &Tracked) {
     let pid = tgid();
     if t.mode == TRACK_NONE {
         // A previous program in this pid may have been tracked.
-        let _ = TRACKED.remove(&pid);
+        let _ = TRACKED.remove(pid);
     } else {
-        let _ = TRACKED.insert(&pid, t, 0);
+        let _ = TRACKED.insert(pid, t, 0);
     }
 }
 
@@ -119,7 +119,12 @@ pub fn track_exec(s: &mut Scratch, pos: u32, bprm: u64, st: &Scan, family: u8) {
     // At sched_process_exec the task is current.
     let task = unsafe { bpf_get_current_task() };
     let mut t = empty();
-    let exe = read_ptr(bprm + off!(bprm_executable) as u64);
+    let exe_off = off!(bprm_executable) as u64;
+    let exe = if exe_off == 0 {
+        0
+    } else {
+        read_ptr(bprm + exe_off)
+    };
     let file = read_ptr(bprm + off!(bprm_file) as u64);
     let flags = st.flags;
     let python = family == FAMILY_PYTHON;
@@ -272,7 +277,7 @@ fn name_matches(dentry: u64, t: &Tracked) -> bool {
 pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
     // { common 8; int nr; pad; fd @16; char *buf @24; size_t count @32 }
     let pid = tgid();
-    let Some(t) = TRACKED.get_ptr_mut(&pid) else {
+    let Some(t) = TRACKED.get_ptr_mut(pid) else {
         return 0;
     };
     let t = unsafe { &mut *t };
@@ -327,17 +332,17 @@ pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
         stream: stream as u32,
     };
     let tid = bpf_get_current_pid_tgid() as u32;
-    let _ = READS.insert(&tid, &pending, 0);
+    let _ = READS.insert(tid, pending, 0);
     0
 }
 
 #[tracepoint(category = "syscalls", name = "sys_exit_read")]
 pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
     let tid = bpf_get_current_pid_tgid() as u32;
-    let Some(pending) = (unsafe { READS.get(&tid) }).copied() else {
+    let Some(pending) = (unsafe { READS.get(tid) }).copied() else {
         return 0;
     };
-    let _ = READS.remove(&tid);
+    let _ = READS.remove(tid);
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
     if ret <= 0 {
@@ -349,7 +354,7 @@ pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
 
 fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
     let pid = tgid();
-    let t = unsafe { &mut *TRACKED.get_ptr_mut(&pid)? };
+    let t = unsafe { &mut *TRACKED.get_ptr_mut(pid)? };
     if pending.stream != 0 {
         t.stream += read;
     }
@@ -426,10 +431,10 @@ pub fn sched_process_exit(_ctx: TracePointContext) -> u32 {
 /// Stop tracking `pid` and tell user space its content is complete.
 #[inline(always)]
 fn finish(pid: u32) {
-    if unsafe { TRACKED.get(&pid) }.is_none() {
+    if unsafe { TRACKED.get(pid) }.is_none() {
         return;
     }
-    let _ = TRACKED.remove(&pid);
+    let _ = TRACKED.remove(pid);
     let record = ExitRecord {
         kind: KIND_EXIT,
         pid,

@@ -343,7 +343,7 @@ fn lookup_name(key: &mut [u8; NAME_LEN]) -> Option<Interpreter> {
     if key[0] == 0 {
         return None;
     }
-    if let Some(found) = unsafe { INTERPRETERS.get(&*key) } {
+    if let Some(found) = unsafe { INTERPRETERS.get(*key) } {
         return Some(*found);
     }
     let mut dot = 0usize;
@@ -371,7 +371,7 @@ fn lookup_name(key: &mut [u8; NAME_LEN]) -> Option<Interpreter> {
         key[j] = 0;
         j += 1;
     }
-    unsafe { INTERPRETERS.get(&*key) }.copied()
+    unsafe { INTERPRETERS.get(*key) }.copied()
 }
 
 /// The interpreter entry of the current task's executable, if it is one.
@@ -421,7 +421,7 @@ fn remember_exec(filename: u64, argv: u64) {
         family: interp.family as u32,
         _pad: 0,
     };
-    let _ = PENDING.insert(&tid, &pending, 0);
+    let _ = PENDING.insert(tid, pending, 0);
 }
 
 #[tracepoint(category = "syscalls", name = "sys_exit_execve")]
@@ -439,10 +439,10 @@ pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
 #[inline(always)]
 fn on_exec_exit(ctx: &TracePointContext) {
     let tid = bpf_get_current_pid_tgid() as u32;
-    let Some(pending) = (unsafe { PENDING.get(&tid) }).copied() else {
+    let Some(pending) = (unsafe { PENDING.get(tid) }).copied() else {
         return;
     };
-    let _ = PENDING.remove(&tid);
+    let _ = PENDING.remove(tid);
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
     if ret != -ENOEXEC {

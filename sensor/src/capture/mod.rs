@@ -330,9 +330,17 @@ async fn read_loop(
     mut stop: oneshot::Receiver<()>,
 ) {
     const BATCH: usize = 1024;
-    let clock = Clock::now();
+    // Wall time = boot time + offset; re-read the offset now and then so NTP
+    // steps and slews show up in event times.
+    const CLOCK_RESYNC: std::time::Duration = std::time::Duration::from_secs(10);
+    let mut clock = Clock::now();
+    let mut synced = std::time::Instant::now();
     let mut stopping = false;
     loop {
+        if synced.elapsed() > CLOCK_RESYNC {
+            clock = Clock::now();
+            synced = std::time::Instant::now();
+        }
         // Decode what is available (bounded, so the ring is not held long).
         let mut batch = Vec::new();
         {

@@ -78,7 +78,8 @@ pub fn resolve(path: &Path) -> Result<Offsets, OffsetError> {
         inode_i_mode: r.off("inode", &["i_mode"])?,
         inode_i_ino: r.off("inode", &["i_ino"])?,
         inode_i_rdev: r.off("inode", &["i_rdev"])?,
-        bprm_executable: r.off("linux_binprm", &["executable"])?,
+        // Older kernels lack it (5.x): then `#!` scripts are matched by name.
+        bprm_executable: r.off("linux_binprm", &["executable"]).unwrap_or(0),
         dentry_d_name_len: r.off("dentry", &["d_name", "len"])?,
         file_f_pos: r.off("file", &["f_pos"])?,
         _pad: 0,
