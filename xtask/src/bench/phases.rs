@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -218,7 +219,7 @@ fn classifier(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
 /// Synthetic `-c` execs -> `sensor record --from-events` (a trace written by
 /// the sensor itself) -> `sensor replay`, on one core and on all.
 fn replay(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
-    let n = ctx.count(100_000, 1_000);
+    let n = ctx.count(100_000, 500);
     let events = ctx.work.join("replay-events.jsonl");
     let trace = ctx.work.join("replay-trace.jsonl");
     let status = Command::new(&ctx.loadgen)
@@ -521,57 +522,110 @@ fn add_kernel_drops(delta: &mut WindowDelta, stopped: &Stopped) {
     }
 }
 
-/// One measured window: a fresh `sensor run EXTRA`, one loadgen run, wait
-/// for the findings (or for quiet), counters, stop. A sensor per window makes
-/// its exit summary (kernel drops) the window's own.
-struct Measured {
-    run: LoadRun,
-    delta: WindowDelta,
-    stopped: Stopped,
+/// One load run to measure under the live sensor.
+struct Plan {
+    name: String,
+    workload: &'static str,
+    mode: Mode,
+    amount: Amount,
+    /// Wait for a finding per malicious exec (else: for quiet).
+    expect_findings: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One measured window and the sensor session it ran in.
+struct Measured {
+    name: String,
+    mode: Mode,
+    run: LoadRun,
+    delta: WindowDelta,
+    stopped: Rc<Stopped>,
+    /// Which sensor session (index into the sessions of one `measure` call).
+    session: usize,
+}
+
+/// Run `plans`, each under a fresh `sensor run EXTRA(session)` so that its
+/// exit summary (kernel drops) and caches are the window's own; in quick
+/// mode all of them under one sensor (start-up dominates a smoke run, and
+/// the kernel drops are then the session's, shown on its first window).
+/// Per window: counters, one loadgen run, wait for the findings (or quiet).
 fn measure(
     ctx: &mut Ctx,
     r: &mut Results,
     label: &str,
-    extra: &[String],
-    workload: &str,
-    mode: Mode,
-    amount: Amount,
-    expect_findings: bool,
-) -> Result<Measured> {
-    let sensor = LiveSensor::start(ctx, label, extra)?;
-    let w = Window::open(&sensor)?;
-    let base = sensor.lines();
-    let run = loadgen::run(ctx, workload, mode, amount, true)?;
-    let want = if expect_findings {
-        base + malicious_count(&run)
+    extra: &dyn Fn(usize) -> Vec<String>,
+    plans: Vec<Plan>,
+) -> Result<Vec<Measured>> {
+    let groups: Vec<Vec<Plan>> = if ctx.quick {
+        vec![plans]
     } else {
-        usize::MAX
+        plans.into_iter().map(|p| vec![p]).collect()
     };
-    sensor.settle(
-        want,
-        Duration::from_secs_f64(ctx.secs(2.0, 1.0)),
-        Duration::from_secs_f64(ctx.secs(60.0, 15.0)),
-    );
-    let mut delta = w.close(&sensor)?;
-    let stopped = stop(ctx, r, sensor)?;
-    add_kernel_drops(&mut delta, &stopped);
-    eprintln!(
-        "  {label}: {} execs at {:.0}/s, {} findings, {} dropped, {} missing contents, sensor {:.2} CPU s",
-        run.summary.execs,
-        run.summary.achieved_rate_per_s,
-        stopped.lines.len(),
-        delta.dropped,
-        delta.missing,
-        delta.cpu_s
-    );
-    Ok(Measured {
-        run,
-        delta,
-        stopped,
-    })
+    let mut out = Vec::new();
+    for (session, group) in groups.into_iter().enumerate() {
+        let session_label = if group.len() == 1 {
+            format!("{label}-{}", group[0].name)
+        } else {
+            label.to_string()
+        };
+        let sensor = LiveSensor::start(ctx, &session_label, &extra(session))?;
+        let mut windows = Vec::new();
+        for plan in group {
+            let w = Window::open(&sensor)?;
+            let base = sensor.lines();
+            let run = loadgen::run(ctx, plan.workload, plan.mode, plan.amount, true)?;
+            let want = if plan.expect_findings {
+                base + malicious_count(&run)
+            } else {
+                usize::MAX
+            };
+            sensor.settle(
+                want,
+                Duration::from_secs_f64(ctx.secs(2.0, 1.0)),
+                Duration::from_secs_f64(ctx.secs(60.0, 15.0)),
+            );
+            let delta = w.close(&sensor)?;
+            eprintln!(
+                "  {label} {}: {} execs at {:.0}/s, {} findings so far, {} dropped (queues), {} missing contents, sensor {:.2} CPU s",
+                plan.name,
+                run.summary.execs,
+                run.summary.achieved_rate_per_s,
+                sensor.lines(),
+                delta.dropped,
+                delta.missing,
+                delta.cpu_s
+            );
+            windows.push((plan, run, delta));
+        }
+        let stopped = Rc::new(stop(ctx, r, sensor)?);
+        for (i, (plan, run, mut delta)) in windows.into_iter().enumerate() {
+            if i == 0 {
+                add_kernel_drops(&mut delta, &stopped);
+            }
+            out.push(Measured {
+                name: plan.name,
+                mode: plan.mode,
+                run,
+                delta,
+                stopped: stopped.clone(),
+                session,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn plan(name: &str, workload: &'static str, mode: Mode, amount: Amount, expect: bool) -> Plan {
+    Plan {
+        name: name.to_string(),
+        workload,
+        mode,
+        amount,
+        expect_findings: expect,
+    }
+}
+
+fn no_args(_: usize) -> Vec<String> {
+    Vec::new()
 }
 
 fn target_of(mode: Mode) -> Option<f64> {
@@ -583,52 +637,48 @@ fn target_of(mode: Mode) -> Option<f64> {
 
 // ---------------------------------------------------------------- latency
 
-/// The mix at 100/s (CPU), at 200/s (latency), then in bursts; a fresh
-/// sensor for each.
+/// The mix at 100/s (CPU), at 200/s (latency), then in bursts.
 fn latency(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     // Quick mode only checks the harness: lower rates a debug build keeps up with.
     let steady_rate = ctx.secs(200.0, 100.0);
-    let plans: Vec<(&str, Mode, Amount)> = vec![
-        (
+    let burst = ctx.count(200, 25);
+    let plans = vec![
+        plan(
             "cpu",
+            "mix",
             Mode::Rate(100.0),
             Amount::Seconds(ctx.secs(30.0, 2.0)),
+            true,
         ),
-        (
+        plan(
             "steady",
+            "mix",
             Mode::Rate(steady_rate),
             Amount::Count(ctx.count(16_000, 300)),
+            true,
         ),
-        (
+        plan(
             "bursts",
+            "mix",
             Mode::Burst {
-                n: ctx.count(200, 25),
+                n: burst,
                 interval_ms: ctx.count(2000, 1000),
             },
-            Amount::Count(ctx.count(200, 25) * ctx.count(20, 2)),
+            Amount::Count(burst * ctx.count(20, 2)),
+            true,
         ),
     ];
-    for (name, mode, amount) in plans {
-        let m = measure(
-            ctx,
-            r,
-            &format!("latency-{name}"),
-            &[],
-            "mix",
-            mode,
-            amount,
-            true,
-        )?;
+    for m in measure(ctx, r, "latency", &no_args, plans)? {
         let facts = facts_of(&m.stopped);
         let matched = match_findings(&m.run, &facts);
         r.latency_runs.push(live_run(
-            name,
+            &m.name,
             &m.run,
-            target_of(mode),
+            target_of(m.mode),
             &m.delta,
             matched.hits.len(),
         ));
-        match name {
+        match m.name.as_str() {
             "cpu" => {
                 let secs = m.run.summary.elapsed_s.max(1e-9);
                 r.sensor_cpu_pct_at_100_per_s =
@@ -679,8 +729,8 @@ fn latency(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
 // ---------------------------------------------------------------- throughput
 
 /// The shell mix at rising rates (fractions of the machine's no-sensor
-/// maximum), then flat out; each step with a fresh sensor recording a trace,
-/// so every bench exec can be looked for in what it saw.
+/// maximum), then flat out; the sensor records a trace, so every bench exec
+/// can be looked for in what it saw.
 fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let base = ctx
         .machine_max_mix
@@ -692,26 +742,40 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
         &[0.25, 0.5, 0.75, 0.9, 1.0]
     };
     let secs = ctx.secs(10.0, 1.5);
-    let mut modes: Vec<Mode> = fractions.iter().map(|f| Mode::Rate(f * base)).collect();
-    modes.push(Mode::Closed(ctx.best_concurrency));
+    let mut plans: Vec<Plan> = fractions
+        .iter()
+        .map(|f| {
+            plan(
+                &format!("{:.0}-per-s", f * base),
+                "shell-mix",
+                Mode::Rate(f * base),
+                Amount::Seconds(secs),
+                false,
+            )
+        })
+        .collect();
+    plans.push(plan(
+        "flat-out",
+        "shell-mix",
+        Mode::Closed(ctx.best_concurrency),
+        Amount::Seconds(secs),
+        false,
+    ));
+    let work = ctx.work.clone();
+    let trace_of = move |session: usize| work.join(format!("throughput-{session}.jsonl"));
+    let args = {
+        let trace_of = trace_of.clone();
+        move |session: usize| {
+            vec![
+                "--record".to_string(),
+                trace_of(session).to_string_lossy().into_owned(),
+            ]
+        }
+    };
+    let measured = measure(ctx, r, "throughput", &args, plans)?;
     let mut bench_missing_total = Some(0);
-    for (i, mode) in modes.into_iter().enumerate() {
-        let trace = ctx.work.join(format!("throughput-{i}.jsonl"));
-        let extra = ["--record".to_string(), trace.to_string_lossy().into_owned()];
-        let label = match mode {
-            Mode::Rate(x) => format!("ramp-{x:.0}-per-s"),
-            _ => "ramp-flat-out".to_string(),
-        };
-        let m = measure(
-            ctx,
-            r,
-            &label,
-            &extra,
-            "shell-mix",
-            mode,
-            Amount::Seconds(secs),
-            false,
-        )?;
+    for m in &measured {
+        let trace = trace_of(m.session);
         let (unseen, missing_bench) = match trace_seen(&trace, &m.run) {
             Ok((seen, missing)) => (
                 Some(m.run.summary.execs.saturating_sub(seen)),
@@ -719,21 +783,21 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
             ),
             Err(err) => {
                 r.notes.push(format!(
-                    "The {label} trace could not be read ({err:#}): its loss is judged from the \
-                     sensor's counters only."
+                    "The throughput trace could not be read ({err:#}): loss at {} is judged \
+                     from the sensor's counters only.",
+                    m.name
                 ));
                 bench_missing_total = None;
                 (None, None)
             }
         };
-        let _ = std::fs::remove_file(&trace);
         if let (Some(total), Some(x)) = (bench_missing_total.as_mut(), missing_bench) {
             *total += x;
         }
         let d = &m.delta;
         r.throughput_steps.push(ThroughputStep {
             mode: m.run.summary.mode.clone(),
-            target_rate_per_s: target_of(mode),
+            target_rate_per_s: target_of(m.mode),
             achieved_rate_per_s: round1(m.run.summary.achieved_rate_per_s),
             execs: m.run.summary.execs,
             dropped: d.dropped,
@@ -743,6 +807,9 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
             missing_contents_bench: missing_bench,
             lossless: d.dropped == 0 && unseen.unwrap_or(0) == 0 && missing_bench.unwrap_or(0) == 0,
         });
+    }
+    for m in &measured {
+        let _ = std::fs::remove_file(trace_of(m.session));
     }
     r.missing_contents_bench_execs = bench_missing_total;
     r.max_exec_per_s_no_drops = r
@@ -812,16 +879,16 @@ fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let (mut cpu, mut execs) = (0.0, 0u64);
     for round in 0..ctx.count(3, 1) {
         let a = loadgen::run(ctx, "true", Mode::Closed(k), Amount::Seconds(secs), false)?;
-        let b = measure(
-            ctx,
-            r,
-            &format!("overhead-{}", round + 1),
-            &[],
+        let plans = vec![plan(
+            &format!("round-{}", round + 1),
             "true",
             Mode::Closed(k),
             Amount::Seconds(secs),
             false,
-        )?;
+        )];
+        let b = measure(ctx, r, "overhead", &no_args, plans)?
+            .pop()
+            .context("no overhead window")?;
         eprintln!(
             "  round {}: without {:.0}/s, with {:.0}/s",
             round + 1,
@@ -854,25 +921,19 @@ fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
 // ---------------------------------------------------------------- cache
 
 /// One malicious-looking script file run N times vs N distinct ones, each
-/// with a fresh sensor (empty caches).
+/// under a fresh sensor (empty caches; one sensor in quick mode).
 fn cache(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let n = ctx.count(10_000, 150);
-    for workload in ["same-file", "distinct-file"] {
-        let m = measure(
-            ctx,
-            r,
-            &format!("cache-{workload}"),
-            &[],
-            workload,
-            Mode::Rate(300.0),
-            Amount::Count(n),
-            true,
-        )?;
+    let plans = ["same-file", "distinct-file"]
+        .into_iter()
+        .map(|w| plan(w, w, Mode::Rate(300.0), Amount::Count(n), true))
+        .collect();
+    for m in measure(ctx, r, "cache", &no_args, plans)? {
         let facts = facts_of(&m.stopped);
         let matched = match_findings(&m.run, &facts);
         let lat: Vec<f64> = matched.hits.iter().map(|h| h.1).collect();
         r.cache_effect.push(CacheRun {
-            workload: workload.into(),
+            workload: m.name.clone(),
             execs: m.run.summary.execs,
             rate_per_s: round1(m.run.summary.achieved_rate_per_s),
             findings: matched.hits.len(),
