@@ -1,7 +1,7 @@
-//! `cargo xtask test`: setup, then formatting, lints and the whole test suite
-//! (unit tests and the real-eBPF end-to-end tests, which need root). CI runs
-//! exactly this through `.ci/run`. The test run goes last so its closing lines
-//! end the output.
+//! `cargo xtask test`: setup, then formatting, lints, the benchmark smoke run
+//! (`cargo xtask bench --quick`) and the whole test suite (unit tests and the
+//! real-eBPF end-to-end tests, which need root). CI runs exactly this through
+//! `.ci/run`. The test run goes last so its closing lines end the output.
 use std::ffi::OsString;
 
 use anyhow::{bail, Result};
@@ -13,6 +13,9 @@ pub struct Args {
     /// Do not run `cargo xtask setup` first.
     #[arg(long)]
     no_setup: bool,
+    /// Skip the benchmark smoke run (`cargo xtask bench --quick`).
+    #[arg(long)]
+    no_bench: bool,
     /// Extra arguments for `cargo test`, e.g. `-- -p sensor --test replay` or `-- -- FILTER`.
     #[arg(
         trailing_var_arg = true,
@@ -53,6 +56,17 @@ pub fn main(args: Args) -> Result<()> {
         ])
         .envs(setup::sensor_env());
     step(&mut failed, &mut clippy);
+
+    // The bench harness must keep working (issue 5): its quick smoke run, no
+    // timing assertions. Skipped when the test run is narrowed.
+    if !args.no_bench && args.args.is_empty() {
+        let mut bench = std::process::Command::new(std::env::current_exe()?);
+        bench
+            .args(["bench", "--quick", "--no-setup"])
+            .current_dir(&root)
+            .envs(setup::sensor_env());
+        step(&mut failed, &mut bench);
+    }
 
     let mut test = util::cargo();
     test.args(["test", "--no-fail-fast"]);
