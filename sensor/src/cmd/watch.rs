@@ -72,8 +72,19 @@ async fn watch(args: Args) -> anyhow::Result<()> {
     let mut stopped = false;
     let mut capture = Some(capture);
     let mut stats = None;
+    // Drops are reported as they happen, not only in the final summary.
+    let mut check = tokio::time::interval(Duration::from_secs(5));
+    let mut dropped = 0;
     loop {
         tokio::select! {
+            _ = check.tick(), if !stopped => {
+                if let Some(now) = capture.as_ref().map(|c| c.stats().dropped()) {
+                    if now > dropped {
+                        tracing::warn!("{} exec events dropped so far (ring buffer full: raise --ring-buffer-bytes)", now);
+                        dropped = now;
+                    }
+                }
+            }
             event = events.recv() => {
                 let Some(event) = event else { break };
                 if let CaptureEvent::Exec(exec) = event {
