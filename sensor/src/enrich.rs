@@ -217,13 +217,25 @@ impl Enricher {
 
     /// The process's root, checked to still be the exec'd process's mount
     /// namespace; else a root kept from that namespace.
-    fn root_for(
-        &self,
-        event: &ExecEvent,
-        stats: &mut EnrichStats,
-    ) -> Result<Arc<Root>, ResolveError> {
+    /// Keep the root of `event`'s mount namespace open now, from capture's
+    /// reader, before the event waits in any queue: a container whose
+    /// processes are all gone by the time the event is enriched is still
+    /// readable. Cheap (one `O_PATH` open); a no-op if the process is gone.
+    pub fn pin_root(&self, event: &ExecEvent) {
+        if event.mnt_ns == 0 {
+            return;
+        }
+        if let Ok(root) = self.live_root(event) {
+            self.roots
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .put(event.mnt_ns, Arc::new(root));
+        }
+    }
+
+    fn live_root(&self, event: &ExecEvent) -> Result<Root, ResolveError> {
         let proc = &self.cfg.proc;
-        let live = Root::of_pid(proc, event.pid).and_then(|root| {
+        Root::of_pid(proc, event.pid).and_then(|root| {
             if event.mnt_ns == 0 {
                 return Ok(root);
             }
@@ -232,7 +244,15 @@ impl Enricher {
                 Some(_) => Err(ResolveError::NamespaceChanged),
                 None => Err(ResolveError::ProcessGone),
             }
-        });
+        })
+    }
+
+    fn root_for(
+        &self,
+        event: &ExecEvent,
+        stats: &mut EnrichStats,
+    ) -> Result<Arc<Root>, ResolveError> {
+        let live = self.live_root(event);
         let mut roots = self.roots.lock().unwrap_or_else(|p| p.into_inner());
         match live {
             Ok(root) => {
@@ -724,6 +744,32 @@ mod tests {
         assert!(e.script_text.unwrap().starts_with("/bin/sleep 30 | "));
         assert_eq!(pipe_inode_of(Path::new("pipe:[42]")), Some(42));
         assert_eq!(pipe_inode_of(Path::new("/tmp/x")), None);
+    }
+
+    #[test]
+    fn a_root_pinned_at_capture_time_outlives_the_process() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("z.sh"), "echo z\n").unwrap();
+        let enricher = enricher();
+        let mut child = std::process::Command::new("/bin/sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let mut ev = event_for(
+            child.id(),
+            Script::File {
+                path: RawString::from(dir.path().join("z.sh").to_str().unwrap()),
+            },
+            "/bin/bash",
+        );
+        let proc_ns = resolve::mnt_ns_of_pid(Path::new("/proc"), child.id()).unwrap();
+        ev.mnt_ns = proc_ns;
+        enricher.pin_root(&ev);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (e, stats) = enricher.enrich(&ev, None);
+        assert!(stats.used_cached_root);
+        assert_eq!(e.script.unwrap().contents.as_deref(), Some("echo z\n"));
     }
 
     #[test]

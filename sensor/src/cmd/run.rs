@@ -255,6 +255,7 @@ pub(crate) async fn live(
         outputs.recorder =
             Some(Box::new(FileRecorder::create(path, &header)?) as Box<dyn RecordSink>);
     }
+    let pinner = enricher.clone();
     let (pipeline, input) = Pipeline::start_live(
         enricher,
         score,
@@ -287,7 +288,7 @@ pub(crate) async fn live(
             let (capture, events) = Capture::start(args.capture_config(config))?;
             tracing::info!("capturing interpreter execs");
             let store = ContentStore::new(args.kernel_content_bytes as usize);
-            let consumer = tokio::spawn(feed_pipeline(events, input, store));
+            let consumer = tokio::spawn(feed_pipeline(events, input, store, pinner));
             stop.await;
             tracing::info!("stopping: detaching, then draining the pipeline");
             // Delivers what is still in the ring buffer, then closes the channel.
@@ -307,10 +308,12 @@ async fn feed_pipeline(
     mut events: tokio::sync::mpsc::Receiver<CaptureEvent>,
     input: EventInput,
     store: ContentStore,
+    pinner: Enricher,
 ) {
     while let Some(event) = events.recv().await {
         match event {
             CaptureEvent::Exec(event) => {
+                pinner.pin_root(&event);
                 let capture = store.exec(event.pid);
                 input.offer(CapturedExec {
                     event,
