@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use sensor::capture::{Capture, CaptureConfig, CaptureEvent, DEFAULT_INTERPRETERS};
+use sensor::capture::{Capture, CaptureConfig, CaptureEvent};
 
 /// `sensor watch`
 #[derive(Debug, clap::Args)]
@@ -16,28 +16,32 @@ pub struct Args {
     pub output: Option<PathBuf>,
     /// Interpreter basenames to capture, comma-separated (`python3.X` matches
     /// any python3.<digits>).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',', default_values_t = DEFAULT_INTERPRETERS.iter().map(|s| s.to_string()).collect::<Vec<_>>())]
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = DEFAULT_INTERPRETERS_ARG)]
     pub interpreters: Vec<String>,
     /// argv elements kept per event; more sets argv_truncated.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    pub max_args: usize,
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_args: u16,
     /// argv bytes copied per event (64..=32768); more sets argv_truncated
     /// and the script argument is still found and copied.
-    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    #[arg(long, value_name = "BYTES", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(64..=32768))]
     pub max_argv_bytes: u32,
     /// Bytes copied of a script argument found past the argv window (64..=16384).
-    #[arg(long, value_name = "BYTES", default_value_t = 8192)]
+    #[arg(long, value_name = "BYTES", default_value_t = 8192, value_parser = clap::value_parser!(u32).range(64..=16384))]
     pub max_script_arg_bytes: u32,
     /// Kernel ring buffer size in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
     pub ring_buffer_bytes: u32,
 }
 
+/// `DEFAULT_INTERPRETERS` as the flag's default (checked by a test below).
+const DEFAULT_INTERPRETERS_ARG: &str =
+    "bash,sh,dash,zsh,ksh,mksh,ash,busybox,python,python2,python3,python3.X,pypy3";
+
 impl Args {
     fn capture_config(&self) -> CaptureConfig {
         CaptureConfig {
             interpreters: self.interpreters.clone(),
-            max_args: self.max_args,
+            max_args: self.max_args.into(),
             max_argv_bytes: self.max_argv_bytes,
             max_script_arg_bytes: self.max_script_arg_bytes,
             ring_buffer_bytes: self.ring_buffer_bytes,
@@ -145,5 +149,16 @@ async fn stop_signal(duration: Option<f64>) {
         _ = timer => {}
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sensor::capture::DEFAULT_INTERPRETERS;
+
+    #[test]
+    fn the_interpreters_flag_defaults_to_the_capture_defaults() {
+        assert_eq!(DEFAULT_INTERPRETERS_ARG, DEFAULT_INTERPRETERS.join(","));
     }
 }
