@@ -59,8 +59,8 @@ pub fn run_all(ctx: &mut Ctx, r: &mut Results, wanted: &dyn Fn(&str) -> bool) ->
                 eprintln!("xtask bench: {phase} failed: {why}");
                 if LIVE_PHASES.contains(&phase) && err.to_string().contains("did not become ready")
                 {
-                    let first = why.lines().next().unwrap_or("").to_string();
-                    ctx.live_broken = Some(format!("the live sensor did not start: {first}"));
+                    ctx.live_broken =
+                        Some(format!("the live sensor did not start: {}", short(&why)));
                     r.not_measured(
                         "live",
                         format!(
