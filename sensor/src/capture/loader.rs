@@ -64,7 +64,13 @@ fn ensure_tracefs() -> Result<(), CaptureError> {
 
 pub fn load(config: &CaptureConfig) -> Result<Loaded, CaptureError> {
     preflight()?;
+    let started = std::time::Instant::now();
     let offsets = offsets::resolve(Path::new(offsets::VMLINUX_BTF))?;
+    tracing::debug!(
+        "kernel struct offsets resolved from BTF in {:?}",
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
     let kernel_config = Config {
         offsets,
         max_argv_bytes: config
@@ -82,7 +88,11 @@ pub fn load(config: &CaptureConfig) -> Result<Loaded, CaptureError> {
         .map_err(|(path, err)| CaptureError::Kernel(format!("reading {path}: {err}")))?
         as u32;
     let ring = config.ring_buffer_bytes.next_power_of_two().max(4096 * 16);
+    // Parsed once: the loader's relocations and the tp_btf attach both need it.
+    let btf =
+        Btf::from_sys_fs().map_err(|err| CaptureError::Kernel(format!("kernel BTF: {err}")))?;
     let mut ebpf = EbpfLoader::new()
+        .btf(Some(&btf))
         .override_global("CONFIG", &kernel_config, true)
         .map_max_entries("SCRATCH", cpus)
         .map_max_entries("EVENTS", ring)
@@ -91,8 +101,6 @@ pub fn load(config: &CaptureConfig) -> Result<Loaded, CaptureError> {
 
     fill_interpreters(&mut ebpf, &config.interpreters)?;
 
-    let btf =
-        Btf::from_sys_fs().map_err(|err| CaptureError::Kernel(format!("kernel BTF: {err}")))?;
     attach_btf(&mut ebpf, "sched_process_exec", "sched_process_exec", &btf)?;
     for (prog, category, name) in [
         ("sys_enter_execve", "syscalls", "sys_enter_execve"),
@@ -114,6 +122,10 @@ pub fn load(config: &CaptureConfig) -> Result<Loaded, CaptureError> {
         }
     }
 
+    tracing::debug!(
+        "eBPF programs loaded and attached in {:?}",
+        started.elapsed()
+    );
     let events = RingBuf::try_from(take_map(&mut ebpf, "EVENTS")?)
         .map_err(|err| CaptureError::Kernel(format!("ring buffer EVENTS: {err}")))?;
     let counters = PerCpuArray::try_from(take_map(&mut ebpf, "COUNTERS")?)
