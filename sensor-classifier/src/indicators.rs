@@ -202,7 +202,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "log_wipe",
         evidence: "wipes or truncates system logs",
         all_of: &[&["/var/log", "wtmp", "btmp", "lastlog", "journalctl", "auth.log", "syslog", "utmp"]],
-        confirm: Confirm::Regex(r"rm\s+-[rf]+\s+[\x22']?/var/log|(^|[^>])>\s*/var/log/\S+|truncate\s+[^\n]*(/var/log|wtmp|btmp|lastlog|utmp)|shred\s+[^\n]*(/var/log|wtmp|btmp|lastlog)|/dev/null\s*>\s*/var/log|journalctl\s+[^\n]*--vacuum|rm\s+[^\n]*(wtmp|btmp|lastlog|/var/log/(auth|secure|messages|syslog))"),
+        confirm: Confirm::Regex(r"rm\s+-[rf]+\s+[\x22']?/var/log/?(\*|\s|$|[\x22'])|(^|[^>])>\s*/var/log/\S+|truncate\s+[^\n]*(/var/log|wtmp|btmp|lastlog|utmp)|shred\s+[^\n]*(/var/log|wtmp|btmp|lastlog)|/dev/null\s*>\s*/var/log|journalctl\s+[^\n]*--vacuum|rm\s+[^\n]*(wtmp|btmp|lastlog|/var/log/(auth|secure|messages|syslog))"),
     },
     IndicatorDef {
         id: "security_tools_disabled",
@@ -216,7 +216,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "credential_access",
         evidence: "reads credential or secret stores (shadow, SSH keys, cloud/kube credentials, wallets)",
         all_of: &[&[
-            "/etc/shadow", "/.ssh/id_", ".ssh/id_rsa", "id_ed25519", "id_dsa", ".aws/credentials", ".docker/config.json", ".kube/config", "kubernetes.io/serviceaccount", "serviceaccount/token", ".git-credentials", ".netrc", ".pgpass", "gshadow", "master.passwd", "opasswd", "wallet.dat", "keychain", ".bitcoin", "electrum", "exodus", "metamask", "/environ", "mimipenguin", "lazagne", ".bash_history", "credentials.db", "access_tokens.db", ".vault-token", "gcloud/",
+            "/etc/shadow", "/.ssh/id_", ".ssh/id_rsa", "id_ed25519", "id_dsa", ".aws/credentials", ".docker/config.json", ".kube/config", "kubernetes.io/serviceaccount", "serviceaccount/token", ".git-credentials", ".netrc", ".pgpass", "gshadow", "master.passwd", "/etc/security/opasswd", "wallet.dat", "keychain", ".bitcoin", "electrum", "exodus", "metamask", "self/environ", "/1/environ", "/*/environ", "pid/environ", "mimipenguin", "lazagne", ".bash_history", "credentials.db", "access_tokens.db", ".vault-token", "gcloud/",
         ]],
         confirm: Confirm::Literals,
     },
@@ -244,7 +244,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "browser_token_stealer",
         evidence: "steals browser passwords/cookies or Discord tokens",
         all_of: &[
-            &["leveldb", "login data", "cryptunprotectdata", "win32crypt", "local state", "cookies", "web data", "tokens"],
+            &["leveldb", "login data", "cryptunprotectdata", "win32crypt", "local state", "web data"],
             &["appdata", "roaming", "localappdata", "google\\chrome", "google/chrome", "discord", "opera", "brave", "yandex", "microsoft\\edge", "mozilla"],
         ],
         confirm: Confirm::Literals,
@@ -786,6 +786,8 @@ mod tests {
         ));
         assert!(fires("cat /dev/null > /var/log/auth.log", "log_wipe"));
         assert!(fires("rm -rf /var/log/*", "log_wipe"));
+        // A package removing its own log on purge is not log wiping.
+        assert!(!fires("rm -f /var/log/fontconfig.log", "log_wipe"));
         assert!(fires(
             "setenforce 0; systemctl stop firewalld",
             "security_tools_disabled"
@@ -802,6 +804,12 @@ mod tests {
     #[test]
     fn credentials_and_exfil() {
         assert!(fires("cat /etc/shadow", "credential_access"));
+        assert!(fires("strings /proc/self/environ", "credential_access"));
+        assert!(!fires(
+            "echo \"u ALL=NOPASSWD: /bin/mount\" >> /etc/sudoers",
+            "credential_access"
+        ));
+        assert!(!fires(". /etc/environment", "credential_access"));
         assert!(fires(
             "curl http://169.254.169.254/latest/meta-data/iam/",
             "cloud_metadata"
