@@ -15,7 +15,7 @@ pub struct Args {
     /// Trace file to write (JSONL, see docs/trace-format.md).
     #[arg(long, value_name = "TRACE")]
     pub out: PathBuf,
-    /// Stop after this many seconds (default: until Ctrl-C).
+    /// Stop after this many seconds, flushing every sink (default: until Ctrl-C or SIGTERM).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
     #[command(flatten)]

@@ -31,7 +31,7 @@ pub struct Args {
     /// TOML configuration (organization, source, project, sinks, limits).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Stop after this many seconds (default: until Ctrl-C).
+    /// Stop after this many seconds, flushing every sink (default: until Ctrl-C or SIGTERM).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
     /// Write findings (JSONL) to FILE instead of stdout.
@@ -71,6 +71,11 @@ pub struct LiveArgs {
     pub metrics_addr: Option<String>,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// How long a script that could not be read from user space (piped,
+    /// deleted, memfd) waits for the kernel's copy before it is scored with
+    /// what arrived; the interpreter exiting ends the wait sooner.
+    #[arg(long, value_name = "MS", default_value_t = sensor::kernel_content::DEFAULT_WAIT.as_millis() as u64)]
+    pub content_wait_ms: u64,
     /// Script bytes the kernel copies per interpreter as it reads its script
     /// or stdin (piped and deleted scripts are only seen this way); 0: off.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
@@ -98,6 +103,7 @@ impl LiveArgs {
         PipelineOptions {
             event_queue: self.event_queue,
             workers: self.workers.max(1),
+            content_wait: Duration::from_millis(self.content_wait_ms),
             ..Default::default()
         }
     }
