@@ -446,6 +446,63 @@ fn stdin_from_a_file() {
 }
 
 #[test]
+fn stdin_from_a_socket_and_a_tty() {
+    let sensor = shared();
+    // A socket: `nc host port | sh`-like, or a reverse shell's stdin.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let mut child = Command::new("/bin/sh")
+        .stdin(std::os::fd::OwnedFd::from(theirs))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    (&ours).write_all(b"exit 0\n").unwrap();
+    child.wait().unwrap();
+    let e = sensor.wait_for("sh reading a socket", |e| e.pid == pid);
+    let Script::Stdin { stdin } = &e.script else {
+        panic!("expected stdin, got {:?}", e.script)
+    };
+    assert_eq!(stdin.kind, StdinKind::Socket);
+    assert!(stdin.inode.is_some());
+
+    // A terminal: an interactive shell.
+    let (mut master, mut slave) = (0, 0);
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    let tty_path = std::fs::read_link(format!("/proc/self/fd/{slave}")).unwrap();
+    let slave = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(slave) };
+    let mut master = unsafe {
+        std::fs::File::from(<std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(master))
+    };
+    let mut child = Command::new("/bin/sh")
+        .stdin(slave)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    master.write_all(b"exit 0\n").unwrap();
+    child.wait().unwrap();
+    let e = sensor.wait_for("sh on a tty", |e| e.pid == pid);
+    let Script::Stdin { stdin } = &e.script else {
+        panic!("expected stdin, got {:?}", e.script)
+    };
+    assert_eq!(stdin.kind, StdinKind::Tty);
+    assert_eq!(
+        stdin.path,
+        Some(RawString::from(tty_path.to_str().unwrap()))
+    );
+}
+
+#[test]
 fn python_module() {
     let sensor = shared();
     let pid = spawn(Command::new(PYTHON).args(["-m", "json.tool"]));
