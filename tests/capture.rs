@@ -760,8 +760,15 @@ fn limits_are_configurable_at_load_time() {
 
 #[test]
 fn not_root_is_a_clear_error() {
-    let output = Command::new(env!("CARGO_BIN_EXE_sensor"))
+    // A copy nobody can run wherever the checkout lives (e.g. under /root).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let binary = dir.path().join("sensor");
+    std::fs::copy(env!("CARGO_BIN_EXE_sensor"), &binary).unwrap();
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = Command::new(&binary)
         .args(["watch", "--duration", "1"])
+        .current_dir("/")
         .uid(65534)
         .gid(65534)
         .output()
