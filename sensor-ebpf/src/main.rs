@@ -29,7 +29,7 @@ use aya_ebpf::{
     macros::{btf_tracepoint, map, tracepoint},
     maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
     programs::{BtfTracePointContext, TracePointContext},
-    EbpfContext, Global,
+    Global,
 };
 use sensor_common::*;
 
@@ -577,9 +577,3 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 #[link_section = "license"]
 #[no_mangle]
 static LICENSE: [u8; 4] = *b"GPL\0";
-
-// Silence unused warnings for helpers only some programs use.
-#[allow(dead_code)]
-fn _uses(ctx: &BtfTracePointContext) -> *mut core::ffi::c_void {
-    ctx.as_ptr()
-}
