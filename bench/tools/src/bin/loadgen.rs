@@ -10,7 +10,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -332,12 +332,10 @@ fn open_loop(args: &RunArgs) -> anyhow::Result<Outcome> {
     let t0 = boot_ns() + 20_000_000;
     let next = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
-    let outstanding = Arc::new(AtomicUsize::new(0));
     let spawning_done = Arc::new(AtomicBool::new(false));
     let exits: Arc<Mutex<Vec<(u32, u64, i32)>>> = Arc::new(Mutex::new(Vec::new()));
 
     let reaper = {
-        let outstanding = outstanding.clone();
         let spawning_done = spawning_done.clone();
         let exits = exits.clone();
         std::thread::spawn(move || {
@@ -348,16 +346,16 @@ fn open_loop(args: &RunArgs) -> anyhow::Result<Outcome> {
                 let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
                 if pid > 0 {
                     local.push((pid as u32, boot_ns(), status));
-                    outstanding.fetch_sub(1, Ordering::AcqRel);
                     continue;
                 }
                 let err = std::io::Error::last_os_error().raw_os_error();
                 if err == Some(libc::EINTR) {
                     continue;
                 }
-                // ECHILD: nothing running right now.
-                if spawning_done.load(Ordering::Acquire) && outstanding.load(Ordering::Acquire) == 0
-                {
+                // ECHILD: no child is running right now. Once every spawner is
+                // done none can appear, so that ends the loop. (Counting spawns
+                // instead hung: std reaps the child of a failed spawn itself.)
+                if spawning_done.load(Ordering::Acquire) {
                     break;
                 }
                 std::thread::sleep(Duration::from_micros(200));
@@ -370,7 +368,6 @@ fn open_loop(args: &RunArgs) -> anyhow::Result<Outcome> {
     for _ in 0..args.spawners.max(1) {
         let next = next.clone();
         let failures = failures.clone();
-        let outstanding = outstanding.clone();
         let workload = args.workload;
         let dir = args.workdir.clone();
         let id_base = args.id_base;
@@ -389,8 +386,6 @@ fn open_loop(args: &RunArgs) -> anyhow::Result<Outcome> {
                     if due > now {
                         std::thread::sleep(Duration::from_nanos(due - now));
                     }
-                    // Counted before the spawn so the reaper never sees it below zero.
-                    outstanding.fetch_add(1, Ordering::AcqRel);
                     match spawn(&spec) {
                         Ok((child, spawn_ns, spawned_ns)) => out.push(ExecRecord {
                             id,
@@ -403,7 +398,6 @@ fn open_loop(args: &RunArgs) -> anyhow::Result<Outcome> {
                             status: -1,
                         }),
                         Err(_) => {
-                            outstanding.fetch_sub(1, Ordering::AcqRel);
                             failures.fetch_add(1, Ordering::Relaxed);
                         }
                     }
