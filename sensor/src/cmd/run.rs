@@ -270,7 +270,7 @@ pub(crate) async fn live(
         &args.pipeline_options(),
     );
     let started = Instant::now();
-    let stop = stop_signal(duration);
+    let stop = super::stop_signal(duration);
     let mut capture_stats = None;
     match &args.from_events {
         Some(path) => {
@@ -335,29 +335,6 @@ async fn feed_pipeline(
             } => store.content(pid, offset, &bytes, limit_reached),
             CaptureEvent::Exit { pid } => store.exit(pid),
         }
-    }
-}
-
-/// Resolves at `--duration`, Ctrl-C or SIGTERM, whichever comes first.
-async fn stop_signal(duration: Option<f64>) {
-    let timer = async {
-        match duration {
-            Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await,
-            None => std::future::pending().await,
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = timer => {}
-        _ = term => {}
-        _ = tokio::signal::ctrl_c() => {}
     }
 }
 

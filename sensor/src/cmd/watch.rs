@@ -71,7 +71,7 @@ async fn watch(args: Args) -> anyhow::Result<()> {
     };
     let (capture, mut events) = Capture::start(args.capture_config())?;
     tracing::info!("capturing interpreter execs");
-    let stop = stop_signal(args.duration);
+    let stop = super::stop_signal(args.duration);
     tokio::pin!(stop);
     let mut stopped = false;
     let mut capture = Some(capture);
@@ -127,29 +127,6 @@ async fn watch(args: Args) -> anyhow::Result<()> {
         stats.decode_errors
     );
     Ok(())
-}
-
-/// Resolves at `--duration`, Ctrl-C or SIGTERM, whichever comes first.
-async fn stop_signal(duration: Option<f64>) {
-    let timer = async {
-        match duration {
-            Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await,
-            None => std::future::pending().await,
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = timer => {}
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }
 
 #[cfg(test)]
