@@ -312,16 +312,35 @@ pub struct FindingFacts {
 /// Parse a finding line: SCC NotificationMessage (`finding.eventTime`,
 /// `finding.processes[0].pid`, `sourceProperties.detection_latency_us`) or
 /// any shape that carries the exec event (`ktime_ns`, `time`, `pid`).
+///
+/// Tens of thousands of findings are read per run by this (debug-built)
+/// xtask, so the usual fields are found by a plain text search (quotes inside
+/// JSON strings are escaped, so `"key":` only matches keys); a full parse is
+/// the fallback for other shapes.
 pub fn finding_facts(line: &Line) -> FindingFacts {
-    let bench_id = find_bench_id(&line.text);
-    let Ok(v) = serde_json::from_str::<Value>(&line.text) else {
-        return FindingFacts {
+    let text = line.text.as_str();
+    let bench_id = find_bench_id(text);
+    let ktime_ns = raw_field(text, "ktime_ns").and_then(|v| v.parse().ok());
+    let event_time = raw_field(text, "eventTime").and_then(parse_rfc3339_ns);
+    if ktime_ns.is_some() || event_time.is_some() {
+        let pid = text
+            .find("\"processes\":[")
+            .and_then(|at| raw_field(&text[at..], "pid"))
+            .or_else(|| raw_field(text, "pid"))
+            .and_then(|v| v.parse().ok());
+        let verdict_latency_us =
+            raw_field(text, "detection_latency_us").and_then(|v| v.parse().ok());
+        return facts(
+            line,
             bench_id,
-            pid: None,
-            latency_us: None,
-            verdict_latency_us: None,
-            event_boot_ns: None,
-        };
+            pid,
+            ktime_ns,
+            event_time,
+            verdict_latency_us,
+        );
+    }
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return facts(line, bench_id, None, None, None, None);
     };
     let ktime_ns = find_key(&v, "ktime_ns").and_then(Value::as_u64);
     let event_time = v
@@ -336,13 +355,31 @@ pub fn finding_facts(line: &Line) -> FindingFacts {
         .or_else(|| find_key(&v, "pid"))
         .and_then(|p| p.as_u64().or_else(|| p.as_str()?.parse().ok()))
         .map(|p| p as u32);
+    let verdict_latency_us = find_key(&v, "detection_latency_us")
+        .and_then(|x| x.as_f64().or_else(|| x.as_str()?.parse().ok()));
+    facts(
+        line,
+        bench_id,
+        pid,
+        ktime_ns,
+        event_time,
+        verdict_latency_us,
+    )
+}
+
+fn facts(
+    line: &Line,
+    bench_id: Option<u64>,
+    pid: Option<u32>,
+    ktime_ns: Option<u64>,
+    event_time: Option<u64>,
+    verdict_latency_us: Option<f64>,
+) -> FindingFacts {
     let latency_us = match (ktime_ns, event_time) {
         (Some(k), _) => Some(line.boot_ns.saturating_sub(k) as f64 / 1000.0),
         (None, Some(t)) => Some(line.real_ns.saturating_sub(t) as f64 / 1000.0),
         _ => None,
     };
-    let verdict_latency_us = find_key(&v, "detection_latency_us")
-        .and_then(|x| x.as_f64().or_else(|| x.as_str()?.parse().ok()));
     let boot_offset = line.real_ns as i128 - line.boot_ns as i128;
     let event_boot_ns = ktime_ns.or_else(|| {
         let t = event_time? as i128 - boot_offset;
@@ -355,6 +392,19 @@ pub fn finding_facts(line: &Line) -> FindingFacts {
         verdict_latency_us,
         event_boot_ns,
     }
+}
+
+/// The raw value of the first `"key":` in JSON text: a string's contents
+/// (no unescaping) or a number/literal.
+pub fn raw_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let pattern = format!("\"{key}\":");
+    let at = text.find(&pattern)? + pattern.len();
+    let rest = text[at..].trim_start();
+    if let Some(s) = rest.strip_prefix('"') {
+        return Some(&s[..s.find('"')?]);
+    }
+    let end = rest.find([',', '}', ']']).unwrap_or(rest.len());
+    Some(rest[..end].trim())
 }
 
 /// The first value under `key` anywhere in `v` (depth first).
@@ -412,6 +462,19 @@ mod tests {
         });
         assert_eq!(f.latency_us, Some(3000.0));
         assert_eq!(f.pid, Some(5));
+    }
+
+    #[test]
+    fn text_search_skips_keys_inside_strings() {
+        let text = r##"{"finding":{"eventTime":"2026-01-05T10:00:00Z","processes":[{"args":["x \"pid\": 9"],"pid":7}],"sourceProperties":{"detection_latency_us":12}}}"##;
+        let f = finding_facts(&Line {
+            real_ns: parse_rfc3339_ns("2026-01-05T10:00:01Z").unwrap(),
+            boot_ns: 0,
+            text: text.into(),
+        });
+        assert_eq!(f.pid, Some(7));
+        assert_eq!(f.verdict_latency_us, Some(12.0));
+        assert_eq!(f.latency_us, Some(1_000_000.0));
     }
 
     #[test]
