@@ -702,6 +702,12 @@ fn latency(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
                 r.detect_latency_us = latency_figure(&m.run, &matched);
                 let verdicts: Vec<f64> = matched.hits.iter().filter_map(|h| h.2).collect();
                 r.verdict_latency_us = Dist::of(&verdicts);
+                let after: Vec<f64> = matched
+                    .hits
+                    .iter()
+                    .filter_map(|h| Some((h.1 - h.2?).max(0.0)))
+                    .collect();
+                r.verdict_to_sink_us = Dist::of(&after);
                 let by_id = m.run.by_id();
                 let mut by_kind: BTreeMap<String, Vec<f64>> = BTreeMap::new();
                 for (id, lat, _) in &matched.hits {

@@ -316,18 +316,25 @@ fn latency_why(r: &Results) -> String {
     if let (Some(l), Some(v)) = (&r.detect_latency_us, &r.verdict_latency_us) {
         let _ = write!(
             why,
-            "Exec -> verdict (the sensor's own detection_latency_us) is p50 {} / p99 {} of the \
-             p50 {} / p99 {} to the sink, so {} dominates. ",
-            ms(v.p50),
-            ms(v.p99),
+            "Of exec -> finding written (p50 {} / p99 {}), exec -> verdict (the sensor's own \
+             detection_latency_us: capture, enrichment, content wait, scoring) is p50 {} / \
+             p99 {}",
             ms(l.p50),
             ms(l.p99),
-            if v.p99 >= 0.5 * l.p99 {
-                "capture, enrichment and scoring (before the verdict)"
-            } else {
-                "the finding builder and sink (after the verdict)"
-            }
+            ms(v.p50),
+            ms(v.p99),
         );
+        if let Some(a) = &r.verdict_to_sink_us {
+            let _ = write!(
+                why,
+                " and verdict -> written (results released in capture order, so one slow \
+                 exec holds back the ones behind it; finding building; the sink) is p50 {} / \
+                 p99 {}",
+                ms(a.p50),
+                ms(a.p99)
+            );
+        }
+        why.push_str(". ");
     }
     if let Some(worst) = r
         .latency_by_kind
@@ -594,6 +601,16 @@ fn latency_section(w: &mut String, r: &Results, plots: &[&str]) {
             ms(v.p90),
             ms(v.p99),
             ms(v.max)
+        );
+    }
+    if let Some(a) = &r.verdict_to_sink_us {
+        let _ = writeln!(
+            w,
+            "Verdict -> finding written, per exec: p50 {} / p90 {} / p99 {} / max {}.",
+            ms(a.p50),
+            ms(a.p90),
+            ms(a.p99),
+            ms(a.max)
         );
     }
     if !r.latency_by_kind.is_empty() {

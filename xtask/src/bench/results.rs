@@ -35,6 +35,9 @@ pub struct Results {
     pub detect_latency_burst_us: Option<LatencyFigure>,
     /// exec -> verdict (the sensor's own `detection_latency_us`), steady run.
     pub verdict_latency_us: Option<Dist>,
+    /// Per exec: finding written minus verdict (finding building, the
+    /// in-order release of results, the sink), steady run.
+    pub verdict_to_sink_us: Option<Dist>,
     /// Steady-rate latency by script form and language.
     pub latency_by_kind: Vec<KindLatency>,
     pub latency_runs: Vec<LiveRun>,
