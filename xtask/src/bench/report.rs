@@ -863,6 +863,25 @@ fn replay_section(w: &mut String, r: &Results) {
                 .map_or("-".into(), |v| format!("{v:.0} events/s"))
         );
     }
+    let rate = |name: &str| {
+        rep.runs
+            .iter()
+            .find(|x| x.name == name)
+            .map(|x| x.events_per_s)
+    };
+    if let (Some(one), Some(all)) = (rate("one core"), rate("all cores")) {
+        let x = all / one.max(1e-9);
+        let _ = writeln!(
+            w,
+            "\nAll cores / one core: {x:.2}x{}",
+            if x < 1.3 {
+                ": replay does not scale with cores, so its work is mostly serial (one \
+                 finding stage, one sink) and a second core only helps reading the trace."
+            } else {
+                "."
+            }
+        );
+    }
     let _ = writeln!(w);
 }
 

@@ -64,9 +64,11 @@ struct RunArgs {
     /// First exec id (ids stay unique across phases of one bench).
     #[arg(long, default_value_t = 0)]
     id_base: u64,
-    /// Threads that start execs in open loop and burst mode.
-    #[arg(long, default_value_t = 4)]
-    spawners: usize,
+    /// Threads that start execs in open loop and burst mode (default: one
+    /// per 100 execs/s, 4 to 16: each blocks until its child has exec'd,
+    /// which takes milliseconds on a busy machine).
+    #[arg(long)]
+    spawners: Option<usize>,
     /// One JSON line per exec.
     #[arg(long)]
     log: Option<PathBuf>,
@@ -365,7 +367,11 @@ fn open_loop(args: &RunArgs) -> anyhow::Result<Outcome> {
     };
 
     let mut spawners = Vec::new();
-    for _ in 0..args.spawners.max(1) {
+    let spawners_n = args.spawners.unwrap_or_else(|| {
+        let per_s = args.rate.unwrap_or(0.0).max(args.burst.unwrap_or(0) as f64);
+        ((per_s / 100.0).ceil() as usize).clamp(4, 16)
+    });
+    for _ in 0..spawners_n.max(1) {
         let next = next.clone();
         let failures = failures.clone();
         let workload = args.workload;
