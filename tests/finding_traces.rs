@@ -156,7 +156,7 @@ fn host_trace_findings_follow_the_contract() {
             categories.contains(rules::MALICIOUS_PYTHON),
             "{categories:?}"
         );
-        // The inline `wget ... | sh` names its URL and downloads.
+        // The inline `wget` dropper names its URL and downloads.
         let wget = findings
             .iter()
             .find(|v| {
@@ -167,7 +167,7 @@ fn host_trace_findings_follow_the_contract() {
             .expect("the inline wget finding");
         assert_eq!(
             wget["finding"]["indicator"]["uris"][0],
-            "http://127.0.0.1:9/m.sh"
+            "http://127.0.0.1:9/xmrig"
         );
         assert_eq!(
             wget["finding"]["mitreAttack"]["additionalTechniques"][0],
