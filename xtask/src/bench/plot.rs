@@ -129,7 +129,8 @@ pub fn rate_vs_drops(path: &Path, r: &Results) -> Result<bool> {
         .iter()
         .flat_map(|s| [s.1, if s.2.is_nan() { 0.0 } else { s.2 }])
         .fold(0.0, f64::max)
-        .max(1.0)
+        // At least 0..7 so that the (integer) tick labels stay distinct.
+        .max(5.0)
         * 1.4;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
