@@ -282,11 +282,7 @@ impl Enricher {
                     Ok(root) => root,
                     Err(err) => return ScriptSource::Missing(missing(err.label(), err)),
                 };
-                let cwd = if event.cwd.is_empty() {
-                    resolve::cwd_of_pid(proc, event.pid).unwrap_or_default()
-                } else {
-                    event.cwd.0.clone()
-                };
+                let cwd = cwd_of(proc, event);
                 let full = resolve::path_in_namespace(&cwd, &path.0);
                 match root.open_regular(&full) {
                     Ok(file) => ScriptSource::Opened {
@@ -362,11 +358,7 @@ impl Enricher {
                     Ok(root) => root,
                     Err(err) => return ScriptSource::Missing(missing(err.label(), err)),
                 };
-                let cwd = if event.cwd.is_empty() {
-                    resolve::cwd_of_pid(proc, event.pid).unwrap_or_default()
-                } else {
-                    event.cwd.0.clone()
-                };
+                let cwd = cwd_of(proc, event);
                 for candidate in module_candidates(module, &cwd, event.binary.as_bytes()) {
                     if let Ok(file) = root.open_regular(&candidate) {
                         return ScriptSource::Opened {
@@ -507,6 +499,15 @@ pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The event's cwd, or the live process's when capture could not read it.
+fn cwd_of(proc: &Path, event: &ExecEvent) -> Vec<u8> {
+    if event.cwd.is_empty() {
+        resolve::cwd_of_pid(proc, event.pid).unwrap_or_default()
+    } else {
+        event.cwd.0.clone()
+    }
 }
 
 #[cfg(test)]
