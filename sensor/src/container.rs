@@ -166,11 +166,19 @@ impl ContainerResolver {
     }
 
     /// Container of process `pid` (None on the host). When the process is
-    /// already gone, its cgroup is found from the event's cgroup id instead.
-    pub fn for_pid(&self, proc: &Path, pid: u32, cgroup_id: u64) -> Option<Arc<ContainerInfo>> {
+    /// already gone, its cgroup is found from the event's cgroup id instead;
+    /// `exec_boot_ns` (the exec's `CLOCK_BOOTTIME`) tells whether the cgroup
+    /// index could predate that cgroup.
+    pub fn for_pid(
+        &self,
+        proc: &Path,
+        pid: u32,
+        cgroup_id: u64,
+        exec_boot_ns: u64,
+    ) -> Option<Arc<ContainerInfo>> {
         let found = match std::fs::read_to_string(proc.join(pid.to_string()).join("cgroup")) {
             Ok(text) => parse_proc_cgroup(&text)?,
-            Err(_) => parse_cgroup_path(&self.cgroups.path_of(cgroup_id)?)?,
+            Err(_) => parse_cgroup_path(&self.cgroups.path_of(cgroup_id, exec_boot_ns)?)?,
         };
         Some(self.describe(&found))
     }
@@ -243,46 +251,77 @@ fn cgroup2_mount() -> PathBuf {
 }
 
 /// cgroup id (the cgroup2 directory's inode) -> cgroup path, for processes
-/// that exited before `/proc/PID/cgroup` could be read. Rebuilt by walking
-/// the hierarchy on a miss, at most once per second.
-/// The index and when it was last built.
-type IndexState = (
-    std::collections::HashMap<u64, String>,
-    Option<std::time::Instant>,
-);
-
+/// that exited before `/proc/PID/cgroup` could be read. On a miss the
+/// hierarchy is walked again only if the last walk happened before the exec:
+/// a cgroup that existed at the exec and is absent from a later walk is gone
+/// for good, and is remembered as such so a burst of events from a deleted
+/// container costs one walk, not one per event.
 #[derive(Debug, Clone)]
 struct CgroupIndex {
     mount: PathBuf,
     state: Arc<Mutex<IndexState>>,
 }
 
+#[derive(Debug)]
+struct IndexState {
+    paths: std::collections::HashMap<u64, String>,
+    /// Ids missing from a walk made after their exec; bounded.
+    gone: LruCache<u64, ()>,
+    /// `CLOCK_BOOTTIME` of the start of the last walk.
+    walked_at_ns: Option<u64>,
+}
+
+/// `CLOCK_BOOTTIME` now, the clock of the events' `ktime_ns`.
+fn boot_time_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
+        return u64::MAX;
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 impl CgroupIndex {
     fn new(mount: PathBuf) -> Self {
         Self {
             mount,
-            state: Arc::new(Mutex::new((Default::default(), None))),
+            state: Arc::new(Mutex::new(IndexState {
+                paths: Default::default(),
+                gone: LruCache::new(NonZeroUsize::new(4096).expect("non-zero")),
+                walked_at_ns: None,
+            })),
         }
     }
 
-    fn path_of(&self, cgroup_id: u64) -> Option<String> {
+    fn path_of(&self, cgroup_id: u64, exec_boot_ns: u64) -> Option<String> {
         if cgroup_id == 0 {
             return None;
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(path) = state.0.get(&cgroup_id) {
+        if let Some(path) = state.paths.get(&cgroup_id) {
             return Some(path.clone());
         }
-        let fresh = state
-            .1
-            .is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(1));
-        if fresh {
+        if state.gone.get(&cgroup_id).is_some() {
             return None;
         }
-        let mut index = std::collections::HashMap::new();
-        walk_cgroups(&self.mount, "", 0, &mut index);
-        *state = (index, Some(std::time::Instant::now()));
-        state.0.get(&cgroup_id).cloned()
+        if state.walked_at_ns.is_some_and(|at| at > exec_boot_ns) {
+            // Walked after the exec and not found: deleted already.
+            state.gone.put(cgroup_id, ());
+            return None;
+        }
+        let walked_at_ns = boot_time_ns();
+        let mut paths = std::collections::HashMap::new();
+        walk_cgroups(&self.mount, "", 0, &mut paths);
+        state.paths = paths;
+        state.walked_at_ns = Some(walked_at_ns);
+        let found = state.paths.get(&cgroup_id).cloned();
+        if found.is_none() {
+            state.gone.put(cgroup_id, ());
+        }
+        found
     }
 }
 
@@ -710,10 +749,39 @@ mod tests {
         std::fs::create_dir_all(&leaf).unwrap();
         let index = CgroupIndex::new(dir.path().to_owned());
         let ino = std::fs::metadata(&leaf).unwrap().ino();
-        let path = index.path_of(ino).unwrap();
+        let path = index.path_of(ino, boot_time_ns()).unwrap();
         assert_eq!(path, format!("/libpod_parent/libpod-{ID}"));
         assert_eq!(parse_cgroup_path(&path).unwrap().runtime, "podman");
-        assert_eq!(index.path_of(0), None);
+        assert_eq!(index.path_of(0, boot_time_ns()), None);
+    }
+
+    #[test]
+    fn a_cgroup_made_after_the_last_walk_is_found() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let index = CgroupIndex::new(dir.path().to_owned());
+        // A first lookup walks the (empty) hierarchy.
+        assert_eq!(index.path_of(1, boot_time_ns()), None);
+        let leaf = dir
+            .path()
+            .join("libpod_parent")
+            .join(format!("libpod-{ID}"));
+        std::fs::create_dir_all(&leaf).unwrap();
+        let ino = std::fs::metadata(&leaf).unwrap().ino();
+        // An exec in the new cgroup happened after that walk: walk again.
+        let path = index.path_of(ino, boot_time_ns()).unwrap();
+        assert_eq!(path, format!("/libpod_parent/libpod-{ID}"));
+    }
+
+    #[test]
+    fn a_cgroup_gone_before_the_walk_is_not_walked_for_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = CgroupIndex::new(dir.path().to_owned());
+        let exec = boot_time_ns();
+        assert_eq!(index.path_of(42, exec), None);
+        let walked = index.state.lock().unwrap().walked_at_ns;
+        assert_eq!(index.path_of(42, exec), None);
+        assert_eq!(index.state.lock().unwrap().walked_at_ns, walked);
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl Enricher {
         let opened_binary = self.open_binary(event, root.as_deref());
         let container = self
             .containers
-            .for_pid(proc, event.pid, event.cgroup_id)
+            .for_pid(proc, event.pid, event.cgroup_id, event.ktime_ns)
             .map(|c| (*c).clone());
         // `curl URL | bash` (stdin) and `bash <(curl URL)` (/dev/fd/63): name
         // the process writing into the pipe.
