@@ -182,6 +182,33 @@ impl<'de> Deserialize<'de> for RawString {
 }
 
 #[cfg(test)]
+impl ExecEvent {
+    /// A host exec by `pid` of `binary` with `argv`, for unit tests; the
+    /// other fields are constants a test overrides when it cares.
+    pub(crate) fn for_test(pid: u32, binary: &str, argv: &[&str], script: Script) -> Self {
+        Self {
+            ktime_ns: 1,
+            time: "2024-01-01T00:00:00Z".into(),
+            pid,
+            tid: pid,
+            ppid: 1,
+            uid: 0,
+            gid: 0,
+            comm: binary.rsplit('/').next().unwrap_or(binary).into(),
+            cgroup_id: 1,
+            mnt_ns: 0,
+            pid_ns: 0,
+            binary: binary.into(),
+            filename: binary.into(),
+            argv: argv.iter().map(|a| RawString::from(*a)).collect(),
+            argv_truncated: false,
+            cwd: "/".into(),
+            script,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -396,92 +396,68 @@ mod tests {
         Script::Stdin { stdin: pipe() }
     }
 
+    use Family::{Python, Shell};
+
+    /// Each argv, run by an interpreter of its family, must classify as its expected script.
+    fn check(cases: &[(Family, &[&str], Script)]) {
+        for (family, args, expected) in cases {
+            assert_eq!(&run(*family, args), expected, "{family:?} argv {args:?}");
+        }
+    }
+
     #[test]
     fn shell_script_files() {
-        assert_eq!(run(Family::Shell, &["bash", "x.sh"]), file("x.sh"));
-        assert_eq!(
-            run(Family::Shell, &["/bin/bash", "./x.sh", "a", "-c"]),
-            file("./x.sh")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "-e", "-x", "/tmp/x.sh"]),
-            file("/tmp/x.sh")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "-o", "pipefail", "x.sh"]),
-            file("x.sh")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "-eo", "pipefail", "x.sh"]),
-            file("x.sh")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "+o", "posix", "x.sh"]),
-            file("x.sh")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "-O", "extglob", "x.sh"]),
-            file("x.sh")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "--norc", "x.sh"]),
-            file("x.sh")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "--rcfile", "rc", "x.sh"]),
-            file("x.sh")
-        );
-        assert_eq!(run(Family::Shell, &["sh", "--", "-x.sh"]), file("-x.sh"));
-        assert_eq!(run(Family::Shell, &["sh", "-", "x.sh"]), file("x.sh"));
+        check(&[
+            (Shell, &["bash", "x.sh"], file("x.sh")),
+            (Shell, &["/bin/bash", "./x.sh", "a", "-c"], file("./x.sh")),
+            (Shell, &["bash", "-e", "-x", "/tmp/x.sh"], file("/tmp/x.sh")),
+            (Shell, &["bash", "-o", "pipefail", "x.sh"], file("x.sh")),
+            (Shell, &["bash", "-eo", "pipefail", "x.sh"], file("x.sh")),
+            (Shell, &["bash", "+o", "posix", "x.sh"], file("x.sh")),
+            (Shell, &["bash", "-O", "extglob", "x.sh"], file("x.sh")),
+            (Shell, &["bash", "--norc", "x.sh"], file("x.sh")),
+            (Shell, &["bash", "--rcfile", "rc", "x.sh"], file("x.sh")),
+            (Shell, &["sh", "--", "-x.sh"], file("-x.sh")),
+            (Shell, &["sh", "-", "x.sh"], file("x.sh")),
+        ]);
     }
 
     #[test]
     fn shell_inline_with_flags() {
-        assert_eq!(run(Family::Shell, &["bash", "-c", "id"]), inline("id"));
-        assert_eq!(
-            run(Family::Shell, &["sh", "-c", "id", "arg0", "a"]),
-            inline("id")
-        );
-        assert_eq!(run(Family::Shell, &["bash", "-lc", "id"]), inline("id"));
-        assert_eq!(
-            run(Family::Shell, &["bash", "-c", "-e", "id"]),
-            inline("id")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "-x", "-o", "errexit", "-c", "id"]),
-            inline("id")
-        );
-        assert_eq!(run(Family::Shell, &["bash", "-c"]), inline(""));
+        check(&[
+            (Shell, &["bash", "-c", "id"], inline("id")),
+            (Shell, &["sh", "-c", "id", "arg0", "a"], inline("id")),
+            (Shell, &["bash", "-lc", "id"], inline("id")),
+            (Shell, &["bash", "-c", "-e", "id"], inline("id")),
+            (
+                Shell,
+                &["bash", "-x", "-o", "errexit", "-c", "id"],
+                inline("id"),
+            ),
+            (Shell, &["bash", "-c"], inline("")),
+        ]);
     }
 
     #[test]
     fn shell_stdin() {
-        assert_eq!(run(Family::Shell, &["bash"]), stdin());
-        assert_eq!(run(Family::Shell, &["-bash"]), stdin());
-        assert_eq!(run(Family::Shell, &["bash", "-s"]), stdin());
-        assert_eq!(run(Family::Shell, &["bash", "-s", "a", "b"]), stdin());
-        assert_eq!(run(Family::Shell, &["bash", "-i"]), stdin());
-        assert_eq!(run(Family::Shell, &["sh", "-"]), stdin());
+        check(&[
+            (Shell, &["bash"], stdin()),
+            (Shell, &["-bash"], stdin()),
+            (Shell, &["bash", "-s"], stdin()),
+            (Shell, &["bash", "-s", "a", "b"], stdin()),
+            (Shell, &["bash", "-i"], stdin()),
+            (Shell, &["sh", "-"], stdin()),
+        ]);
     }
 
     #[test]
     fn fd_paths() {
-        assert_eq!(
-            run(Family::Shell, &["bash", "/dev/fd/63"]),
-            fd("/dev/fd/63")
-        );
-        assert_eq!(
-            run(Family::Shell, &["sh", "/proc/self/fd/3"]),
-            fd("/proc/self/fd/3")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "/proc/42/fd/5"]),
-            fd("/proc/42/fd/5")
-        );
-        assert_eq!(
-            run(Family::Shell, &["bash", "/dev/stdin"]),
-            fd("/dev/stdin")
-        );
+        check(&[
+            (Shell, &["bash", "/dev/fd/63"], fd("/dev/fd/63")),
+            (Shell, &["sh", "/proc/self/fd/3"], fd("/proc/self/fd/3")),
+            (Python, &["python3", "/proc/42/fd/5"], fd("/proc/42/fd/5")),
+            (Shell, &["bash", "/dev/stdin"], fd("/dev/stdin")),
+        ]);
         assert!(!is_fd_path(b"/dev/fd/"));
         assert!(!is_fd_path(b"/proc/self/fd/x"));
         assert!(!is_fd_path(b"/proc/self/fdinfo/3"));
@@ -491,67 +467,43 @@ mod tests {
 
     #[test]
     fn python_forms() {
-        assert_eq!(run(Family::Python, &["python3", "x.py"]), file("x.py"));
-        assert_eq!(
-            run(Family::Python, &["python3", "-u", "-B", "x.py", "-c"]),
-            file("x.py")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-c", "print(1)"]),
-            inline("print(1)")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-I", "-c", "print(1)"]),
-            inline("print(1)")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-Ic", "print(1)"]),
-            inline("print(1)")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-cprint(1)"]),
-            inline("print(1)")
-        );
-        assert_eq!(run(Family::Python, &["python3", "-c", "-x"]), inline("-x"));
-        assert_eq!(
-            run(Family::Python, &["python3", "-W", "ignore", "-c", "1"]),
-            inline("1")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-Wignore", "x.py"]),
-            file("x.py")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-X", "dev", "x.py"]),
-            file("x.py")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-m", "http.server"]),
-            module("http.server")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-Im", "json.tool"]),
-            module("json.tool")
-        );
-        assert_eq!(
-            run(Family::Python, &["python3", "-mjson.tool"]),
-            module("json.tool")
-        );
-        assert_eq!(run(Family::Python, &["python3"]), stdin());
-        assert_eq!(run(Family::Python, &["python3", "-"]), stdin());
-        assert_eq!(run(Family::Python, &["python3", "-u", "-", "arg"]), stdin());
-        assert_eq!(
-            run(Family::Python, &["python3", "--", "x.py"]),
-            file("x.py")
-        );
-        assert_eq!(
-            run(
-                Family::Python,
-                &["python3", "--check-hash-based-pycs", "always", "x.py"]
+        check(&[
+            (Python, &["python3", "x.py"], file("x.py")),
+            (Python, &["python3", "-u", "-B", "x.py", "-c"], file("x.py")),
+            (Python, &["python3", "-c", "print(1)"], inline("print(1)")),
+            (
+                Python,
+                &["python3", "-I", "-c", "print(1)"],
+                inline("print(1)"),
             ),
-            file("x.py")
-        );
-        assert_eq!(run(Family::Python, &["python3", "-c"]), inline(""));
+            (Python, &["python3", "-Ic", "print(1)"], inline("print(1)")),
+            (Python, &["python3", "-cprint(1)"], inline("print(1)")),
+            (Python, &["python3", "-c", "-x"], inline("-x")),
+            (Python, &["python3", "-W", "ignore", "-c", "1"], inline("1")),
+            (Python, &["python3", "-Wignore", "x.py"], file("x.py")),
+            (Python, &["python3", "-X", "dev", "x.py"], file("x.py")),
+            (
+                Python,
+                &["python3", "-m", "http.server"],
+                module("http.server"),
+            ),
+            (
+                Python,
+                &["python3", "-Im", "json.tool"],
+                module("json.tool"),
+            ),
+            (Python, &["python3", "-mjson.tool"], module("json.tool")),
+            (Python, &["python3"], stdin()),
+            (Python, &["python3", "-"], stdin()),
+            (Python, &["python3", "-u", "-", "arg"], stdin()),
+            (Python, &["python3", "--", "x.py"], file("x.py")),
+            (
+                Python,
+                &["python3", "--check-hash-based-pycs", "always", "x.py"],
+                file("x.py"),
+            ),
+            (Python, &["python3", "-c"], inline("")),
+        ]);
     }
 
     #[test]

