@@ -6,48 +6,14 @@
 //! Needs root and podman (`cargo xtask setup`); the image comes from
 //! tests/support/test-image.sh.
 
+#[path = "support/podman.rs"]
+mod support;
+
 use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn test_image() -> String {
-    let out = Command::new(repo().join("tests/support/test-image.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run tests/support/test-image.sh (needs root and podman: cargo xtask setup)");
-    assert!(out.status.success(), "tests/support/test-image.sh failed");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn podman(args: &[&str]) -> String {
-    let out = Command::new("podman")
-        .args(args)
-        .output()
-        .expect("run podman");
-    assert!(
-        out.status.success(),
-        "podman {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// Removes the container however the test ends.
-struct Container(String);
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = Command::new("podman")
-            .args(["rm", "-f", "-t", "0", &self.0])
-            .output();
-    }
-}
+use support::{podman, test_image, Container};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};

@@ -4,6 +4,9 @@
 //! trace recorded by the same run replays into byte-identical findings.
 //! Needs root, eBPF, podman and onnxruntime (`cargo xtask setup`).
 
+#[path = "support/podman.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,6 +14,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::{repo, test_image, Container};
 
 /// Inert: exits on line 2; the rest is what the sensor reads and scores.
 const DROPPER: &str = "#!/bin/bash\nexit 0\n# never reached:\n\
@@ -25,10 +29,6 @@ chmod +x /tmp/.piped; nohup /tmp/.piped -o stratum+tcp://127.0.0.1:3333 >/dev/nu
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 /// The running sensor; killed if the test fails midway.
@@ -142,17 +142,6 @@ fn benign_corpus_scripts(dir: &Path, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A detached container, removed when the test ends, however it ends.
-struct Container(String);
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = Command::new("podman")
-            .args(["rm", "--force", "--time", "0", &self.0])
-            .output();
-    }
-}
-
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("run command");
     assert!(
@@ -164,16 +153,7 @@ fn run(cmd: &mut Command) {
 
 #[test]
 fn sensor_run_finds_malicious_scripts_on_the_host_and_in_a_container() {
-    let image = String::from_utf8(
-        Command::new(repo().join("tests/support/test-image.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
+    let image = test_image();
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path();
     let dropper = work.join("dropper.sh");

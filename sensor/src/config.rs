@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::container::MetadataRoots;
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -28,6 +30,9 @@ pub struct Config {
     pub finding: FindingConfig,
     /// Where findings go.
     pub sinks: SinksConfig,
+    /// The host's name and filesystems, as the sensor sees them (they move
+    /// when it runs in a container, e.g. as a Kubernetes DaemonSet).
+    pub host: HostConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,6 +187,92 @@ impl Default for FindingConfig {
             .map(String::from)
             .collect(),
             disabled_categories: Vec::new(),
+        }
+    }
+}
+
+/// The host as seen from where the sensor runs. On the host itself the
+/// defaults are right; in a container, mount the host's directories somewhere
+/// and point these keys at them (`deploy/` shows a DaemonSet doing so).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HostConfig {
+    /// The node's name in findings and `{hostname}`; default: the kernel's
+    /// hostname. `${VAR}` is replaced by that environment variable, e.g.
+    /// `"${NODE_NAME}"` filled by the Kubernetes downward API.
+    pub name: Option<String>,
+    /// procfs of the host's pid namespace (the sensor needs host pids).
+    pub proc: PathBuf,
+    /// The cgroup hierarchy: a cgroup2 mount, or a hybrid `/sys/fs/cgroup`
+    /// whose `unified` directory is the cgroup2 mount. default: found.
+    pub cgroup: Option<PathBuf>,
+    /// containers/storage of podman and CRI-O.
+    pub containers_storage: PathBuf,
+    /// Docker's data root.
+    pub docker: PathBuf,
+    /// containerd's v2 task directories.
+    pub containerd_tasks: PathBuf,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        let roots = MetadataRoots::default();
+        Self {
+            name: None,
+            proc: "/proc".into(),
+            cgroup: None,
+            containers_storage: roots.containers_storage,
+            docker: roots.docker,
+            containerd_tasks: roots.containerd_tasks,
+        }
+    }
+}
+
+impl HostConfig {
+    /// `name` with `${VAR}` expanded; None when unset. Errors name the variable.
+    pub fn resolved_name(&self) -> Result<Option<String>, String> {
+        let Some(template) = &self.name else {
+            return Ok(None);
+        };
+        let mut out = String::new();
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed `${{` in {template:?}"))?;
+            let var = &after[..end];
+            match std::env::var(var) {
+                Ok(value) if !value.is_empty() => out.push_str(&value),
+                _ => {
+                    return Err(format!(
+                        "environment variable {var} is not set (from {template:?})"
+                    ))
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        if out.trim().is_empty() {
+            return Err("must not be empty".into());
+        }
+        Ok(Some(out))
+    }
+
+    /// Where container metadata and cgroups are read.
+    pub fn metadata_roots(&self) -> MetadataRoots {
+        let defaults = MetadataRoots::default();
+        MetadataRoots {
+            containers_storage: self.containers_storage.clone(),
+            docker: self.docker.clone(),
+            containerd_tasks: self.containerd_tasks.clone(),
+            cgroup2: self
+                .cgroup
+                .as_deref()
+                .map(crate::container::cgroup2_mount_under)
+                .unwrap_or(defaults.cgroup2),
+            podman: defaults.podman,
         }
     }
 }
@@ -408,6 +499,12 @@ impl Config {
         if self.resource.name.trim().is_empty() {
             return Err(("resource.name".into(), "must not be empty".into()));
         }
+        if let Err(message) = self.host.resolved_name() {
+            return Err(("host.name".into(), message));
+        }
+        if self.host.proc.as_os_str().is_empty() {
+            return Err(("host.proc".into(), "must not be empty".into()));
+        }
         if self.limits.contents_bytes == 0 {
             return Err(("limits.contents_bytes".into(), "must be at least 1".into()));
         }
@@ -584,6 +681,39 @@ mod tests {
         let hook = config.sinks.webhook.as_ref().expect("webhook sink");
         assert_eq!(hook.retry_initial_ms, 500);
         assert!(hook.headers.contains_key("Authorization"));
+        assert_eq!(config.host.proc, Path::new("/proc"));
+    }
+
+    #[test]
+    fn host_section_moves_the_host_paths_and_name() {
+        // SAFETY (set_var): this is the only test reading this variable.
+        unsafe { std::env::set_var("SENSOR_TEST_NODE_NAME", "node-7") };
+        let config = parse(
+            "[host]\nname = \"k8s-${SENSOR_TEST_NODE_NAME}\"\nproc = \"/host/proc\"\n\
+             containers_storage = \"/host/var/lib/containers/storage\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.host.resolved_name().unwrap().as_deref(),
+            Some("k8s-node-7")
+        );
+        let roots = config.host.metadata_roots();
+        assert_eq!(
+            roots.containers_storage,
+            Path::new("/host/var/lib/containers/storage")
+        );
+        assert_eq!(roots.docker, Path::new("/var/lib/docker"));
+        assert_eq!(Config::default().host.resolved_name().unwrap(), None);
+    }
+
+    #[test]
+    fn unset_host_name_variable_is_named() {
+        let err = parse("[host]\nname = \"${SENSOR_TEST_SURELY_UNSET}\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("host.name"), "{err}");
+        assert!(err.contains("SENSOR_TEST_SURELY_UNSET"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
     }
 
     #[test]

@@ -230,9 +230,15 @@ impl ContainerResolver {
 
 /// The cgroup2 mount: `/sys/fs/cgroup/unified` on hybrid hosts, else `/sys/fs/cgroup`.
 fn cgroup2_mount() -> PathBuf {
+    cgroup2_mount_under(Path::new("/sys/fs/cgroup"))
+}
+
+/// The cgroup2 mount at or under `base`: `base/unified` when `base` is a
+/// hybrid hierarchy, else `base` itself.
+pub fn cgroup2_mount_under(base: &Path) -> PathBuf {
     const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
-    for candidate in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] {
-        let Ok(c) = std::ffi::CString::new(candidate) else {
+    for candidate in [base.join("unified"), base.to_owned()] {
+        let Ok(c) = std::ffi::CString::new(candidate.as_os_str().as_encoded_bytes()) else {
             continue;
         };
         let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
@@ -244,10 +250,10 @@ fn cgroup2_mount() -> PathBuf {
         let f_type = unsafe { st.assume_init() }.f_type;
         #[allow(clippy::unnecessary_cast)] // f_type is not i64 on every target
         if f_type as i64 == CGROUP2_SUPER_MAGIC {
-            return candidate.into();
+            return candidate;
         }
     }
-    "/sys/fs/cgroup".into()
+    base.to_owned()
 }
 
 /// cgroup id (the cgroup2 directory's inode) -> cgroup path, for processes

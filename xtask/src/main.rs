@@ -3,6 +3,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod featurize;
+mod image;
 mod run;
 mod setup;
 mod test;
@@ -30,6 +31,8 @@ enum Task {
     Featurize(featurize::Args),
     /// Rebuild models/script-classifier.onnx, its MODEL_CARD.md and parity fixture from the corpus.
     Train(train::Args),
+    /// Build the sensor's container image (deploy/Containerfile) from the release build.
+    Image(image::Args),
     /// Measure detection latency, throughput, overhead, classifier and replay: bench/REPORT.md.
     Bench(bench::Args),
 }
@@ -53,6 +56,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Task::Featurize(args) => featurize::run(args).map(drop),
         Task::Train(args) => train::run(args),
         Task::Bench(args) => bench::main(args),
+        Task::Image(args) => image::main(args),
         Task::Env => {
             for (key, value) in setup::sensor_env() {
                 println!("export {key}={}", util::shell_word(&value));

@@ -247,6 +247,9 @@ pub(crate) async fn live(
     let limits = args.limits(config);
     let enricher = Enricher::new(EnrichConfig {
         limits,
+        proc: config.host.proc.clone(),
+        metadata_roots: config.host.metadata_roots(),
+        hostname: config.host.resolved_name().map_err(anyhow::Error::msg)?,
         ..Default::default()
     });
     let scorer: Arc<dyn Scorer> = Arc::new(args.model.load()?);
