@@ -128,6 +128,44 @@ fn corpus_sweep(classifier: Option<&Classifier>) {
     );
 }
 
+/// Median and p99 per input size: each size is scored `RUNS` times and every
+/// run timed on its own (criterion reports means, the targets are percentiles).
+fn size_sweep(classifier: Option<&Classifier>) {
+    const RUNS: usize = 400;
+    for lang in [Lang::Bash, Lang::Python] {
+        for kib in [1usize, 4, 16, 64] {
+            let text = script_of(kib << 10, lang);
+            let mut times: Vec<f64> = (0..RUNS)
+                .map(|_| {
+                    let start = Instant::now();
+                    match classifier {
+                        Some(c) => {
+                            black_box(c.score(black_box(&text), lang).unwrap());
+                        }
+                        None => {
+                            black_box(features::featurize(black_box(&text), lang));
+                        }
+                    }
+                    start.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            eprintln!(
+                "size_sweep {} {:>2} KiB ({}): median {:.1} µs, p99 {:.1} µs over {RUNS} runs",
+                lang.as_str(),
+                kib,
+                if classifier.is_some() {
+                    "score"
+                } else {
+                    "features"
+                },
+                percentile(&times, 0.5),
+                percentile(&times, 0.99),
+            );
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let classifier = match Classifier::load_embedded() {
         Ok(c) => Some(c),
@@ -136,6 +174,7 @@ fn bench(c: &mut Criterion) {
             None
         }
     };
+    size_sweep(classifier.as_ref());
     corpus_sweep(classifier.as_ref());
 
     let mut group = c.benchmark_group("featurize");

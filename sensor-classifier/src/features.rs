@@ -10,7 +10,7 @@
 
 use crate::indicators::{Indicators, INDICATORS};
 use crate::lang::Lang;
-use crate::tokens::{for_each_token, hash_lower, mix, Token};
+use crate::tokens::{for_each_token, hash_lower, mix, try_for_each_token, Token};
 
 /// Bump when anything changes the vector for the same text; the model records it.
 pub const FEATURE_VERSION: u32 = 6;
@@ -218,24 +218,22 @@ fn shape_stats(text: &str) -> Shape {
     let (mut punct, mut non_ascii) = (0usize, 0usize);
     // A base64 run counts only if it mixes upper case, lower case and digits,
     // which paths and long identifiers rarely do.
+    // Branch-free: whether a byte continues a run is unpredictable, and a
+    // mispredicted branch per byte would dominate the cost. The run's mix only
+    // grows, so the longest run whose mix is complete is the longest prefix of
+    // a run with a complete mix.
     let (mut run, mut run_mix, mut longest_b64_run) = (0usize, 0u8, 0usize);
+    const FULL: u8 = UPPER | LOWER | DIGIT;
     for &b in bytes {
         let c = BYTE_CLASSES[b as usize];
         punct += usize::from(c & PUNCT != 0);
         non_ascii += usize::from(c & NON_ASCII != 0);
-        if c & B64 != 0 {
-            run += 1;
-            run_mix |= c;
-        } else {
-            if run_mix & (UPPER | LOWER | DIGIT) == UPPER | LOWER | DIGIT {
-                longest_b64_run = longest_b64_run.max(run);
-            }
-            run = 0;
-            run_mix = 0;
-        }
-    }
-    if run_mix & (UPPER | LOWER | DIGIT) == UPPER | LOWER | DIGIT {
-        longest_b64_run = longest_b64_run.max(run);
+        // All ones inside a run, zero outside (masks, not multiplies: shorter dependency chain).
+        let in_run = 0usize.wrapping_sub(usize::from(c & B64 != 0));
+        run = (run + 1) & in_run;
+        run_mix = (run_mix | c) & in_run as u8;
+        let full = 0usize.wrapping_sub(usize::from(run_mix & FULL == FULL));
+        longest_b64_run = longest_b64_run.max(run & full);
     }
     let hex_escapes = memchr::memmem::find_iter(bytes, b"\\x").count();
     let n = bytes.len().max(1) as f32;
@@ -291,10 +289,8 @@ fn tokens_in_buckets(text: &str, lang: Lang, buckets: &[usize]) -> Vec<(usize, S
         return found;
     }
     let mut prev: Option<Token<'_>> = None;
-    for_each_token(text, |tok| {
-        if found.len() == buckets.len() {
-            return;
-        }
+    // Stops as soon as every bucket has its n-gram.
+    try_for_each_token(text, |tok| {
         let uni = unigram_bucket(salt, &tok);
         if buckets.contains(&uni) && !found.iter().any(|(b, _)| *b == uni) {
             found.push((uni, tok.display()));
@@ -306,6 +302,7 @@ fn tokens_in_buckets(text: &str, lang: Lang, buckets: &[usize]) -> Vec<(usize, S
             }
         }
         prev = Some(tok);
+        found.len() < buckets.len()
     });
     found
 }

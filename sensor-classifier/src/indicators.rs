@@ -15,8 +15,8 @@ pub enum Confirm {
     Literals,
     /// A regex (compiled case-insensitive, ASCII) must match.
     Regex(&'static str),
-    /// The regex must match where `accept` says yes (e.g. an IP that is not loopback).
-    RegexWhere(&'static str, fn(&regex::bytes::Captures<'_>) -> bool),
+    /// A match of the regex must satisfy `accept` (given the matched bytes, e.g. an IP that is not loopback).
+    RegexWhere(&'static str, fn(&[u8]) -> bool),
     /// The first group's literals together occur at least this often.
     MinCount(u32),
 }
@@ -287,7 +287,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         evidence: "contacts a hard-coded public IP address",
         all_of: &[&["://", "connect((", "@"]],
         confirm: Confirm::RegexWhere(
-            r"(?:(?:https?|ftp|tcp|udp|ssh)://|connect\(\(\s*[\x22']|@)(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b",
+            r"(?:(?:https?|ftp|tcp|udp|ssh)://|connect\(\(\s*[\x22']|@)\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b",
             public_ip,
         ),
     },
@@ -448,27 +448,58 @@ pub const INDICATORS: &[IndicatorDef] = &[
             &["import "],
             &["os.system", "subprocess.", "popen", "exec(", "eval(", "urlopen", "requests.", "urlretrieve", "socket."],
         ],
-        confirm: Confirm::Regex(r"(^|\n)(os\.system|os\.popen|subprocess\.\w+|exec|eval|urllib\.request\.urlopen|urlopen|urlretrieve|requests\.(get|post))\s*\("),
+        confirm: Confirm::Regex(r"(?m:^)(os\.system|os\.popen|subprocess\.\w+|exec|eval|urllib\.request\.urlopen|urlopen|urlretrieve|requests\.(get|post))\s*\("),
     },
 ];
 
-fn public_ip(caps: &regex::bytes::Captures<'_>) -> bool {
-    let octet = |i: usize| {
-        caps.get(i)
-            .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
+/// `accept` for `raw_ip_url`: the match ends with the dotted quad.
+fn public_ip(matched: &[u8]) -> bool {
+    let start = matched
+        .iter()
+        .rposition(|b| !(b.is_ascii_digit() || *b == b'.'))
+        .map_or(0, |i| i + 1);
+    let mut octets = matched[start..].split(|b| *b == b'.').map(|o| {
+        std::str::from_utf8(o)
+            .ok()
             .and_then(|s| s.parse::<u16>().ok())
-            .unwrap_or(0)
+    });
+    let (a, b) = match (octets.next(), octets.next()) {
+        (Some(Some(a)), Some(Some(b))) => (a, b),
+        _ => return false,
     };
-    let (a, b) = (octet(1), octet(2));
     // Loopback, unspecified and link-local are not someone else's server.
     !(a == 127 || a == 0 || a > 255 || (a == 169 && b == 254))
 }
+
+/// Where a confirming regex can match: around the hits of these literal groups
+/// only (default: every group). Set where a group's literals are context, not
+/// part of the match (`import ` for `python_toplevel_command`): windows around
+/// them would only add text the regex cannot match in.
+fn anchor_groups(id: &str) -> Option<&'static [usize]> {
+    match id {
+        "python_toplevel_command" | "download_then_chmod_x" => Some(&[1]),
+        "python_decode_exec" => Some(&[0]),
+        _ => None,
+    }
+}
+
+/// Literal hits remembered per literal; later hits do not widen the regex's view.
+const MAX_POSITIONS: usize = 128;
+/// A window reaches at most this far either side of a literal hit (and never
+/// past the line before or after it): a minified one-line file does not make
+/// every regex scan all of it.
+const WINDOW_REACH: usize = 512;
+/// At most this many bytes of windows per confirming regex. Bounds the work on
+/// huge or indicator-dense scripts; a confirmation past it is not seen.
+const REGEX_BUDGET: usize = 4 * 1024;
 
 /// The compiled indicator set: one automaton over all literals, one regex per indicator.
 pub struct Indicators {
     automaton: AhoCorasick,
     /// For each indicator and each of its groups: the literal ids in the automaton.
     groups: Vec<Vec<Vec<usize>>>,
+    /// For each indicator: the literal ids whose hits anchor its regex windows.
+    anchors: Vec<Vec<usize>>,
     regexes: Vec<Option<Regex>>,
     n_literals: usize,
 }
@@ -491,7 +522,7 @@ impl Indicators {
                 }
             }
         };
-        let groups = INDICATORS
+        let groups: Vec<Vec<Vec<usize>>> = INDICATORS
             .iter()
             .map(|ind| {
                 ind.all_of
@@ -500,9 +531,23 @@ impl Indicators {
                     .collect()
             })
             .collect();
+        let anchors = INDICATORS
+            .iter()
+            .zip(&groups)
+            .map(|(ind, g)| {
+                let mut ids: Vec<usize> = match anchor_groups(ind.id) {
+                    Some(which) => which.iter().flat_map(|&i| g[i].clone()).collect(),
+                    None => g.iter().flatten().copied().collect(),
+                };
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            })
+            .collect();
         let regexes = INDICATORS
             .iter()
             .map(|ind| match ind.confirm {
+                // ASCII-only classes and word boundaries (`-u`): smaller, faster automata.
                 Confirm::Regex(re) | Confirm::RegexWhere(re, _) => Some(
                     Regex::new(&format!("(?i-u){re}"))
                         .unwrap_or_else(|e| panic!("indicator {}: bad regex: {e}", ind.id)),
@@ -518,12 +563,17 @@ impl Indicators {
         Indicators {
             automaton,
             groups,
+            anchors,
             regexes,
             n_literals: literals.len(),
         }
     }
 
     /// Which indicators fire on `text`, in table order.
+    ///
+    /// One Aho-Corasick pass finds every literal; an indicator whose literal
+    /// groups did not all hit costs nothing more. Confirming regexes run only on
+    /// the lines around their literal hits, within `REGEX_BUDGET`.
     pub fn evaluate(&self, text: &str) -> Vec<bool> {
         let bytes = text.as_bytes();
         let mut counts = vec![0u32; self.n_literals];
@@ -546,7 +596,7 @@ impl Indicators {
                 if !groups.iter().all(|g| g.iter().any(|&l| counts[l] > 0)) {
                     return false;
                 }
-                let haystack = || gather(bytes, &line_windows(bytes, groups, &counts, &positions));
+                let haystack = || gather(bytes, &windows(bytes, &self.anchors[i], &positions));
                 match (&ind.confirm, &self.regexes[i]) {
                     (Confirm::Literals, _) => true,
                     (Confirm::MinCount(n), _) => {
@@ -554,9 +604,8 @@ impl Indicators {
                     }
                     (Confirm::Regex(_), Some(re)) => re.is_match(&haystack()),
                     (Confirm::RegexWhere(_, accept), Some(re)) => {
-                        // Captures are slow; look for them only where there is a match.
-                        let h = haystack();
-                        re.is_match(&h) && re.captures_iter(&h).any(|c| accept(&c))
+                        // Matches only, never captures: capture search is far slower.
+                        re.find_iter(&haystack()).any(|m| accept(m.as_bytes()))
                     }
                     _ => false,
                 }
@@ -565,8 +614,8 @@ impl Indicators {
     }
 }
 
-/// The windows as one haystack (lines joined by newlines), so each confirming
-/// regex runs once however many lines hold a gate literal.
+/// The windows as one haystack (joined by newlines), so each confirming regex
+/// runs once however many windows there are.
 fn gather<'a>(bytes: &'a [u8], windows: &[(usize, usize)]) -> std::borrow::Cow<'a, [u8]> {
     match windows {
         [(s, e)] => std::borrow::Cow::Borrowed(&bytes[*s..*e]),
@@ -581,45 +630,52 @@ fn gather<'a>(bytes: &'a [u8], windows: &[(usize, usize)]) -> std::borrow::Cow<'
     }
 }
 
-/// Literal hits remembered per literal; past this the regex scans the whole text.
-const MAX_POSITIONS: usize = 256;
-
-/// The stretches of text a confirming regex has to look at: every line holding a
-/// gate literal, together with the line before it (for `cd /tmp` then `./x`).
-/// A confirming regex always contains one of its gate literals, so matches
-/// outside these lines cannot exist; this keeps long scripts cheap.
-fn line_windows(
-    bytes: &[u8],
-    groups: &[Vec<usize>],
-    counts: &[u32],
-    positions: &[Vec<u32>],
-) -> Vec<(usize, usize)> {
-    let literals = groups.iter().flatten();
-    if literals
-        .clone()
-        .any(|&l| counts[l] as usize > positions[l].len())
-    {
-        return vec![(0, bytes.len())];
-    }
-    let mut windows: Vec<(usize, usize)> = literals
-        .flat_map(|&l| positions[l].iter())
-        .map(|&p| {
-            let p = p as usize;
-            let line_start = memchr::memrchr(b'\n', &bytes[..p]).map_or(0, |i| i + 1);
-            let start = match line_start {
-                0 => 0,
-                s => memchr::memrchr(b'\n', &bytes[..s - 1]).map_or(0, |i| i + 1),
-            };
-            let end = memchr::memchr(b'\n', &bytes[p..]).map_or(bytes.len(), |i| p + i);
-            (start, end)
-        })
+/// The stretches of text a confirming regex has to look at: around every hit of
+/// an anchor literal, the line before, the line itself and the line after (for
+/// `cd /tmp` then `./x`), at most `WINDOW_REACH` bytes either side of the hit.
+/// A confirming regex always contains one of its anchor literals, so matches
+/// outside these windows cannot exist, except across a cut (budget, reach).
+fn windows(bytes: &[u8], anchors: &[usize], positions: &[Vec<u32>]) -> Vec<(usize, usize)> {
+    let mut hits: Vec<usize> = anchors
+        .iter()
+        .flat_map(|&l| positions[l].iter().map(|&p| p as usize))
         .collect();
-    windows.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(windows.len());
-    for (s, e) in windows {
+    hits.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    let mut total = 0usize;
+    for p in hits {
+        if let Some(last) = merged.last() {
+            if p < last.1 {
+                continue; // already inside the previous window
+            }
+        }
+        let floor = p.saturating_sub(WINDOW_REACH);
+        let ceil = (p + WINDOW_REACH).min(bytes.len());
+        let line_start = memchr::memrchr(b'\n', &bytes[floor..p]).map(|i| floor + i);
+        let start = match line_start {
+            // The line before too.
+            Some(nl) => memchr::memrchr(b'\n', &bytes[floor..nl]).map_or(floor, |i| floor + i + 1),
+            None => floor,
+        };
+        let end = match memchr::memchr(b'\n', &bytes[p..ceil]) {
+            // The line after too.
+            Some(i) => {
+                memchr::memchr(b'\n', &bytes[p + i + 1..ceil]).map_or(ceil, |j| p + i + 1 + j)
+            }
+            None => ceil,
+        };
         match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
+            Some(last) if start <= last.1 => {
+                total += end.saturating_sub(last.1);
+                last.1 = last.1.max(end);
+            }
+            _ => {
+                total += end - start;
+                merged.push((start, end));
+            }
+        }
+        if total >= REGEX_BUDGET {
+            break;
         }
     }
     merged

@@ -203,6 +203,14 @@ fn is_word_continue(b: u8) -> bool {
 
 /// Calls `f` with every token of `text`, in order.
 pub fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>)) {
+    try_for_each_token(text, |t| {
+        f(t);
+        true
+    });
+}
+
+/// Calls `f` with the tokens of `text`, in order, until it returns false.
+pub fn try_for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>) -> bool) {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut prev_space = true;
@@ -244,37 +252,45 @@ pub fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>)) {
                 Some(m) => mask_hash(m),
                 None => lower,
             };
-            f(Token {
+            if !f(Token {
                 hash,
                 text: &text[start..end],
                 mask,
-            });
+            }) {
+                return;
+            }
             // Emit the trimmed punctuation as tokens of their own.
             for j in end..i {
-                f(Token {
+                if !f(Token {
                     hash: hash_lower(&bytes[j..j + 1]),
                     text: &text[j..j + 1],
                     mask: None,
-                });
+                }) {
+                    return;
+                }
             }
             prev_space = false;
             continue;
         }
         if b == b'\n' {
-            f(Token {
+            if !f(Token {
                 hash: hash_lower(b"\n"),
                 text: &text[i..i + 1],
                 mask: None,
-            });
+            }) {
+                return;
+            }
             prev_space = true;
         } else if b.is_ascii_whitespace() {
             prev_space = true;
         } else {
-            f(Token {
+            if !f(Token {
                 hash: hash_lower(&bytes[i..i + 1]),
                 text: &text[i..i + 1],
                 mask: None,
-            });
+            }) {
+                return;
+            }
             prev_space = false;
         }
         i += 1;
