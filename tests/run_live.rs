@@ -4,15 +4,15 @@
 //! trace recorded by the same run replays into byte-identical findings.
 //! Needs root, eBPF, podman and onnxruntime (`cargo xtask setup`).
 
+#[path = "support/sensor.rs"]
+mod sensor;
 #[path = "support/podman.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use sensor::{findings, script_path, wait_for, Sensor};
 use serde_json::Value;
 use support::{repo, test_image, Container};
 
@@ -29,98 +29,6 @@ chmod +x /tmp/.piped; nohup /tmp/.piped -o stratum+tcp://127.0.0.1:3333 >/dev/nu
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// The running sensor; killed if the test fails midway.
-struct Sensor {
-    child: Child,
-    stderr_lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Sensor {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Sensor {
-    fn start(output: &Path, trace: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sensor"))
-            .args(["run", "--output"])
-            .arg(output)
-            .arg("--record")
-            .arg(trace)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start sensor run");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("sensor: {line}");
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let sensor = Self {
-            child,
-            stderr_lines: rx,
-        };
-        // Ready once the programs are attached (not a timing assertion: a bound against hanging).
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match sensor.stderr_lines.recv_timeout(left) {
-                Ok(line) if line.contains("capturing interpreter execs") => break,
-                Ok(_) => continue,
-                Err(_) => panic!("sensor run never started capturing"),
-            }
-        }
-        sensor
-    }
-
-    /// SIGTERM, then the exit summary.
-    fn stop(mut self) -> Value {
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "sensor run exited with {status}");
-        let lines: Vec<String> = self.stderr_lines.try_iter().collect();
-        lines
-            .iter()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|v| v.get("summary").is_some())
-            .unwrap_or_else(|| panic!("no exit summary in: {lines:?}"))
-    }
-}
-
-fn findings(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn script_path(f: &Value) -> Option<&str> {
-    f.pointer("/finding/processes/0/script/path")?.as_str()
-}
-
-/// Wait (bounded) until `want` holds for the findings so far.
-fn wait_for(path: &Path, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let all = findings(path);
-        if want(&all) || Instant::now() > deadline {
-            return all;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The first `n` benign shell scripts of the corpus, written (never
@@ -162,7 +70,13 @@ fn sensor_run_finds_malicious_scripts_on_the_host_and_in_a_container() {
     let output = work.join("findings.jsonl");
     let trace = work.join("run.trace.jsonl");
 
-    let sensor = Sensor::start(&output, &trace);
+    let sensor = Sensor::start(&[
+        "run".as_ref(),
+        "--output".as_ref(),
+        output.as_os_str(),
+        "--record".as_ref(),
+        trace.as_os_str(),
+    ]);
 
     // Host: the dropper runs (and exits at once); corpus scripts are only parsed.
     run(Command::new("/bin/bash").arg(&dropper));

@@ -68,6 +68,10 @@ const APT_PACKAGES: &[(&str, &str)] = &[
         "the OCI runtime podman must use on this host (crun fails)",
     ),
     ("debootstrap", "builds the podman test image's rootfs"),
+    (
+        "containerd",
+        "a real containerd for the Kubernetes-style container test (the test starts its own)",
+    ),
     ("iproute2", "ip(8), for network namespaces in tests"),
     ("python3-venv", "venvs for onnxruntime and model training"),
 ];
