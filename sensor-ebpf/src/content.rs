@@ -393,12 +393,21 @@ fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
     bump(COUNTER_CONTENT_BYTES, n as u64);
     let size =
         CONTENT_HEADER as u64 + (core::hint::black_box(n) & (2 * READ_CHUNK_CAP as u32 - 1)) as u64;
+    // A shell reads a piped script one byte per read(2): waking user space
+    // for every chunk would cost a context switch per byte. Chunks wait for
+    // the next exec or exit record (which wake it) or its periodic drain;
+    // the last chunk (limit reached) completes the stream, so it wakes.
+    let wakeup = if t.captured >= max {
+        aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64
+    } else {
+        aya_ebpf::bindings::BPF_RB_NO_WAKEUP as u64
+    };
     let ret = unsafe {
         aya_ebpf::helpers::generated::bpf_ringbuf_output(
             &EVENTS as *const _ as *mut c_void,
             base as *mut c_void,
             size,
-            0,
+            wakeup,
         )
     };
     if ret != 0 {
@@ -440,7 +449,10 @@ fn finish(pid: u32) {
         pid,
         ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
     };
-    if EVENTS.output::<ExitRecord>(&record, 0).is_err() {
+    // Forced: chunks before it did not wake user space (see send_chunk), so
+    // the ring's adaptive wakeup would not fire for this record either.
+    let force = aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64;
+    if EVENTS.output::<ExitRecord>(&record, force).is_err() {
         bump(COUNTER_CONTENT_DROPS, 1);
     }
 }

@@ -266,7 +266,9 @@ fn submit(s: &mut Scratch, pos: u32, drop_counter: u32) {
             &EVENTS as *const _ as *mut _,
             s as *mut Scratch as *mut _,
             size,
-            0,
+            // Forced: content chunks do not wake user space (content.rs),
+            // so with some still unread the adaptive wakeup would not fire.
+            aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64,
         )
     };
     if ret != 0 {

@@ -64,6 +64,7 @@ pub struct Enricher {
     /// Mount namespace inode -> its root, so a process that exits within a
     /// millisecond can still have its script read from its container.
     roots: Arc<Mutex<LruCache<u64, Arc<Root>>>>,
+    ancestry: process::AncestryCache,
 }
 
 /// `label: detail`; the label is what metrics count.
@@ -94,6 +95,7 @@ impl Enricher {
             contents: ContentCache::new(4096),
             binaries: ContentCache::new(256),
             roots: Arc::new(Mutex::new(roots)),
+            ancestry: process::AncestryCache::new(1024, std::time::Duration::from_secs(2)),
         }
     }
 
@@ -138,7 +140,9 @@ impl Enricher {
         };
         let stdin_feeder =
             pipe_inode.and_then(|ino| process::stdin_feeder(proc, ino, event.pid, event.ppid));
-        let ancestors = process::ancestors(proc, event.ppid, self.cfg.max_ancestors);
+        let ancestors = self
+            .ancestry
+            .ancestors(proc, event.ppid, self.cfg.max_ancestors);
 
         let limits = self.cfg.limits;
         let (script, content_origin, missing_reason) = match (kernel_content, opened_script) {

@@ -138,10 +138,10 @@ impl ContentStore {
         }
         let full = state.bytes.len() >= self.limit;
         drop(state);
+        // Waiters only want complete streams: waking them for every chunk
+        // (a shell reads a piped script one byte at a time) is wasted work.
         if last || full {
             capture.finish();
-        } else {
-            capture.changed.notify_waiters();
         }
     }
 

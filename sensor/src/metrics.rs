@@ -63,6 +63,20 @@ pub struct Metrics {
     pub contents_missing: Family<ReasonLabel, Counter>,
     pub cache_hits: Family<CacheLabel, Counter>,
     pub detection_latency_us: Histogram,
+    /// The kernel side of capture (`crate::capture::Stats`), brought up to
+    /// date by [`Metrics::record_capture`] while the sensor runs.
+    pub capture: CaptureCounters,
+}
+
+/// Capture's own counters, mirrored from the eBPF maps and the ring-buffer
+/// reader (the same numbers as the exit summary's `capture` object).
+#[derive(Debug, Clone, Default)]
+pub struct CaptureCounters {
+    pub events: Counter,
+    pub kernel_execs: Counter,
+    pub exec_drops: Counter,
+    pub content_drops: Counter,
+    pub decode_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -83,6 +97,7 @@ impl Metrics {
         let dropped = Family::<QueueLabel, Counter>::default();
         let contents_missing = Family::<ReasonLabel, Counter>::default();
         let cache_hits = Family::<CacheLabel, Counter>::default();
+        let capture = CaptureCounters::default();
         let detection_latency_us = Histogram::new([
             100.0, 250.0, 500.0, 1e3, 2.5e3, 5e3, 1e4, 2.5e4, 5e4, 1e5, 2.5e5, 5e5, 1e6,
         ]);
@@ -124,6 +139,31 @@ impl Metrics {
             "Microseconds from exec (kernel time) to verdict",
             detection_latency_us.clone(),
         );
+        registry.register(
+            "capture_events",
+            "Exec events capture read from the kernel ring buffer and delivered",
+            capture.events.clone(),
+        );
+        registry.register(
+            "kernel_execs",
+            "Interpreter execs the eBPF programs saw (delivered or not)",
+            capture.kernel_execs.clone(),
+        );
+        registry.register(
+            "kernel_exec_drops",
+            "Exec records lost in the kernel because the ring buffer was full",
+            capture.exec_drops.clone(),
+        );
+        registry.register(
+            "kernel_content_drops",
+            "Script content records lost in the kernel because the ring buffer was full",
+            capture.content_drops.clone(),
+        );
+        registry.register(
+            "decode_errors",
+            "Ring buffer records user space could not decode",
+            capture.decode_errors.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             events,
@@ -136,6 +176,26 @@ impl Metrics {
             contents_missing,
             cache_hits,
             detection_latency_us,
+            capture,
+        }
+    }
+
+    /// Bring the capture counters up to `stats` (cumulative totals, as
+    /// `Capture::stats` returns them). Counters only ever rise: a total
+    /// below what was already recorded is ignored.
+    pub fn record_capture(&self, stats: &crate::capture::Stats) {
+        let c = &self.capture;
+        for (counter, total) in [
+            (&c.events, stats.events),
+            (&c.kernel_execs, stats.kernel_execs),
+            (&c.exec_drops, stats.exec_drops),
+            (&c.content_drops, stats.content_drops),
+            (&c.decode_errors, stats.decode_errors),
+        ] {
+            let have = counter.get();
+            if total > have {
+                counter.inc_by(total - have);
+            }
         }
     }
 
@@ -280,6 +340,32 @@ mod tests {
         assert_eq!(s.contents_missing.get("stdin_pipe"), Some(&2));
         assert_eq!(s.dropped.get("events"), Some(&1));
         assert!(!s.dropped.contains_key("trace"));
+    }
+
+    #[test]
+    fn capture_counters_show_in_text() {
+        let m = Metrics::new();
+        let mut stats = crate::capture::Stats {
+            events: 10,
+            kernel_execs: 12,
+            exec_drops: 2,
+            content_drops: 3,
+            decode_errors: 1,
+        };
+        m.record_capture(&stats);
+        // Totals: a second update adds only what is new.
+        stats.kernel_execs = 15;
+        m.record_capture(&stats);
+        let text = m.encode();
+        for line in [
+            "sensor_capture_events_total 10",
+            "sensor_kernel_execs_total 15",
+            "sensor_kernel_exec_drops_total 2",
+            "sensor_kernel_content_drops_total 3",
+            "sensor_decode_errors_total 1",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
     }
 
     #[test]

@@ -150,6 +150,13 @@ pub struct PipelineOptions {
     /// How long to wait for kernel-captured script bytes when the script
     /// could not be read from user space (piped, deleted, memfd).
     pub content_wait: Duration,
+    /// Release results in the order events arrived (deterministic output
+    /// for event files); otherwise each as soon as it is judged, so a slow
+    /// exec (a piped script still being read) never holds back the others.
+    pub ordered: bool,
+    /// Execs being enriched, scored or waiting for content at once when
+    /// results are released as they come (more wait in the event queue).
+    pub in_flight: usize,
 }
 
 impl Default for PipelineOptions {
@@ -160,6 +167,8 @@ impl Default for PipelineOptions {
             finding_queue: 1024,
             trace_queue: 8192,
             content_wait: crate::kernel_content::DEFAULT_WAIT,
+            ordered: true,
+            in_flight: 512,
         }
     }
 }
@@ -244,11 +253,15 @@ impl Pipeline {
             mpsc::channel::<JoinHandle<Detection>>(opts.workers.max(1) * 2);
         let (mut pipeline, detections) = Self::start_outputs(outputs, metrics.clone(), opts);
         let workers = Arc::new(Semaphore::new(opts.workers.max(1)));
+        let in_flight = Arc::new(Semaphore::new(opts.in_flight.max(opts.workers).max(1)));
+        let ordered = opts.ordered;
+        let unordered_out = detections.clone();
         let content_wait = opts.content_wait;
         let dispatch_metrics = metrics.clone();
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         pipeline.stop = Some(stop_tx);
-        // Dispatcher: one blocking worker per event, handles queued in capture order.
+        // Dispatcher: one task per event; ordered, its handle is queued in
+        // capture order for the orderer, else its result goes straight out.
         pipeline.tasks.push(tokio::spawn(async move {
             let mut stopping = false;
             loop {
@@ -267,6 +280,14 @@ impl Pipeline {
                 };
                 let Some(exec) = next else { break };
                 dispatch_metrics.events.inc();
+                let slot = if ordered {
+                    None
+                } else {
+                    match in_flight.clone().acquire_owned().await {
+                        Ok(slot) => Some(slot),
+                        Err(_) => break,
+                    }
+                };
                 let Ok(permit) = workers.clone().acquire_owned().await else {
                     break;
                 };
@@ -282,8 +303,19 @@ impl Pipeline {
                     (workers.clone(), permit),
                     content_wait,
                 ));
-                if ordered_tx.send(handle).await.is_err() {
-                    break;
+                if ordered {
+                    if ordered_tx.send(handle).await.is_err() {
+                        break;
+                    }
+                } else {
+                    let out = unordered_out.clone();
+                    tokio::spawn(async move {
+                        match handle.await {
+                            Ok(detection) => out.send(detection).await,
+                            Err(err) => tracing::error!("an enrichment worker failed: {err}"),
+                        }
+                        drop(slot);
+                    });
                 }
             }
         }));
@@ -454,36 +486,49 @@ async fn process_one(
         event,
         kernel_content,
     } = exec;
+    let will_wait = kernel_content.is_some();
+    // One hop to a blocking thread: enrich, and score at once unless the
+    // script is only coming through kernel capture.
     let enrich = {
         let enricher = enricher.clone();
+        let score = score.clone();
         tokio::task::spawn_blocking(move || {
             let (enrichment, stats) = enricher.enrich(&event, None);
-            (event, enrichment, stats)
+            let verdict = (!will_wait || enrichment.content_origin != ContentOrigin::Missing)
+                .then(|| score.judge(&event, &enrichment));
+            (event, enrichment, stats, verdict)
         })
     };
-    let (event, mut enrichment, stats) = enrich.await.expect("enrichment does not panic");
+    let (event, mut enrichment, stats, verdict) = enrich.await.expect("enrichment does not panic");
     if stats.content_cache_hit {
         metrics.cache_hit("content");
     }
-    let mut permit = Some(permit);
-    if let Some(capture) = kernel_content {
-        if enrichment.content_origin == ContentOrigin::Missing {
-            drop(permit.take());
-            let got = capture
-                .wait(tokio::time::Instant::now() + content_wait)
-                .await;
-            if !got.bytes.is_empty() {
-                enricher.apply_kernel_content(&event, &mut enrichment, &got.bytes);
-            }
-            permit = workers.acquire_owned().await.ok();
+    let (event, enrichment, verdict) = match (verdict, kernel_content) {
+        (Some(verdict), _) => {
+            drop(permit);
+            (event, enrichment, verdict)
         }
-    }
-    let judged = tokio::task::spawn_blocking(move || {
-        let verdict = score.judge(&event, &enrichment);
-        (event, enrichment, verdict)
-    });
-    let (event, enrichment, verdict) = judged.await.expect("scoring does not panic");
-    drop(permit);
+        (None, capture) => {
+            // Waiting for the kernel's copy never holds a worker.
+            drop(permit);
+            if let Some(capture) = capture {
+                let got = capture
+                    .wait(tokio::time::Instant::now() + content_wait)
+                    .await;
+                if !got.bytes.is_empty() {
+                    enricher.apply_kernel_content(&event, &mut enrichment, &got.bytes);
+                }
+            }
+            let permit = workers.acquire_owned().await.ok();
+            let judged = tokio::task::spawn_blocking(move || {
+                let verdict = score.judge(&event, &enrichment);
+                (event, enrichment, verdict)
+            });
+            let judged = judged.await.expect("scoring does not panic");
+            drop(permit);
+            judged
+        }
+    };
     let detection_latency_us = boot_time_ns().saturating_sub(event.ktime_ns) / 1000;
     Detection {
         event,

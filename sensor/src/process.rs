@@ -1,6 +1,7 @@
 //! Process facts from `/proc`: a process's ancestry (pid, ppid, comm, exe,
 //! cmdline) and, for an interpreter reading a pipe, the process that writes
-//! into that pipe (found through the pipe inode in `/proc/*/fd`).
+//! into that pipe (found through the pipe inode in the `/proc/PID/fd` of the
+//! reader's family: parent, siblings and children).
 
 use std::path::Path;
 
@@ -10,13 +11,21 @@ use crate::event::RawString;
 /// `/proc/PID/stat` fields we need. comm may contain spaces and `)`, so the
 /// fields are taken after the *last* `)`.
 fn parse_stat(text: &str) -> Option<(String, u32)> {
+    parse_stat_full(text).map(|(comm, ppid, _)| (comm, ppid))
+}
+
+/// comm, ppid and start time (field 22, clock ticks after boot: with the
+/// pid, it names one process for good).
+fn parse_stat_full(text: &str) -> Option<(String, u32, u64)> {
     let open = text.find('(')?;
     let close = text.rfind(')')?;
     let comm = text.get(open + 1..close)?.to_string();
     let mut rest = text.get(close + 1..)?.split_ascii_whitespace();
     let _state = rest.next()?;
     let ppid = rest.next()?.parse().ok()?;
-    Some((comm, ppid))
+    // Fields 5..=21 come between ppid (4) and starttime (22).
+    let start = rest.nth(17).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Some((comm, ppid, start))
 }
 
 /// One process as `/proc` shows it now (None when it is gone).
@@ -24,19 +33,88 @@ pub fn process_info(proc: &Path, pid: u32) -> Option<ProcessInfo> {
     let dir = proc.join(pid.to_string());
     let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
     let (comm, ppid) = parse_stat(&stat)?;
+    Some(process_rest(&dir, pid, ppid, comm))
+}
+
+/// exe and cmdline of the process whose stat gave `ppid` and `comm`.
+fn process_rest(dir: &Path, pid: u32, ppid: u32, comm: String) -> ProcessInfo {
     let binary = std::fs::read_link(dir.join("exe"))
         .ok()
         .map(|p| RawString(p.into_os_string().into_encoded_bytes()));
     let args = std::fs::read(dir.join("cmdline"))
         .map(|bytes| split_cmdline(&bytes))
         .unwrap_or_default();
-    Some(ProcessInfo {
+    ProcessInfo {
         pid,
         ppid,
         comm,
         binary,
         args,
-    })
+    }
+}
+
+/// (pid, start time) -> when it was read, and what.
+type LinkCache = lru::LruCache<(u32, u64), (std::time::Instant, ProcessInfo)>;
+
+/// Ancestry lookups with the grandparents and above remembered: every exec
+/// of a busy parent (a shell loop, a load generator, a CI runner) walks the
+/// same chain, and reading each link's exe and cmdline is most of the cost.
+/// A link is keyed by pid and start time (its stat is read every time, so a
+/// reused pid is never mistaken for an old process) and kept for `ttl`,
+/// which bounds how stale it can be when that process exec's something else.
+/// The direct parent is always read fresh.
+#[derive(Debug, Clone)]
+pub struct AncestryCache {
+    links: std::sync::Arc<std::sync::Mutex<LinkCache>>,
+    ttl: std::time::Duration,
+}
+
+impl AncestryCache {
+    pub fn new(capacity: usize, ttl: std::time::Duration) -> Self {
+        Self {
+            links: std::sync::Arc::new(std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(capacity.max(1)).expect("non-zero"),
+            ))),
+            ttl,
+        }
+    }
+
+    /// As [`ancestors`], from the cache where it can.
+    pub fn ancestors(&self, proc: &Path, ppid: u32, max_depth: usize) -> Vec<ProcessInfo> {
+        let mut out = Vec::new();
+        let mut next = ppid;
+        while next != 0 && out.len() < max_depth {
+            let Some(info) = self.link(proc, next, out.is_empty()) else {
+                break;
+            };
+            next = if info.pid == 1 { 0 } else { info.ppid };
+            out.push(info);
+        }
+        out
+    }
+
+    fn link(&self, proc: &Path, pid: u32, fresh: bool) -> Option<ProcessInfo> {
+        let dir = proc.join(pid.to_string());
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        let (comm, ppid, start) = parse_stat_full(&stat)?;
+        let key = (pid, start);
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        if !fresh {
+            if let Some((at, info)) = links.get(&key) {
+                // Same comm and parent as now, and recent: the same program.
+                if at.elapsed() < self.ttl && info.comm == comm && info.ppid == ppid {
+                    return Some(info.clone());
+                }
+            }
+        }
+        drop(links);
+        let info = process_rest(&dir, pid, ppid, comm);
+        self.links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .put(key, (std::time::Instant::now(), info.clone()));
+        Some(info)
+    }
 }
 
 fn split_cmdline(bytes: &[u8]) -> Vec<RawString> {
@@ -62,27 +140,38 @@ pub fn ancestors(proc: &Path, ppid: u32, max_depth: usize) -> Vec<ProcessInfo> {
     out
 }
 
-/// Processes other than `reader` that hold `pipe:[inode]` open for writing.
-/// Scans every process's fds, so it is only done for stdin-fed interpreters.
+/// Processes other than `reader` that hold `pipe:[inode]` open for writing,
+/// among every process on the host. Costly (every process's fds): the
+/// sensor uses [`stdin_feeder`], which only looks at the reader's family.
 pub fn pipe_writers(proc: &Path, inode: u64, reader: u32) -> Vec<u32> {
-    let target = format!("pipe:[{inode}]");
     let Ok(entries) = std::fs::read_dir(proc) else {
         return Vec::new();
     };
-    let mut writers = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
+    let pids = entries.flatten().filter_map(|entry| {
+        entry
             .file_name()
             .to_str()
             .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    });
+    pipe_writers_among(proc, inode, reader, pids)
+}
+
+/// The processes of `pids` other than `reader` that hold `pipe:[inode]`
+/// open for writing, sorted.
+pub fn pipe_writers_among(
+    proc: &Path,
+    inode: u64,
+    reader: u32,
+    pids: impl IntoIterator<Item = u32>,
+) -> Vec<u32> {
+    let target = format!("pipe:[{inode}]");
+    let mut writers = Vec::new();
+    for pid in pids {
         if pid == reader {
             continue;
         }
-        let fd_dir = entry.path().join("fd");
-        let Ok(fds) = std::fs::read_dir(&fd_dir) else {
+        let dir = proc.join(pid.to_string());
+        let Ok(fds) = std::fs::read_dir(dir.join("fd")) else {
             continue;
         };
         for fd in fds.flatten() {
@@ -95,7 +184,7 @@ pub fn pipe_writers(proc: &Path, inode: u64, reader: u32) -> Vec<u32> {
             let writes = fd
                 .file_name()
                 .to_str()
-                .map(|n| fd_is_writable(&entry.path().join("fdinfo").join(n)))
+                .map(|n| fd_is_writable(&dir.join("fdinfo").join(n)))
                 .unwrap_or(false);
             if writes {
                 writers.push(pid);
@@ -104,7 +193,48 @@ pub fn pipe_writers(proc: &Path, inode: u64, reader: u32) -> Vec<u32> {
         }
     }
     writers.sort_unstable();
+    writers.dedup();
     writers
+}
+
+/// At most this many siblings are searched (a parent such as init or a
+/// load generator may have thousands of children).
+const MAX_FAMILY: usize = 256;
+
+/// The children of `pid` (of every one of its threads), from
+/// `/proc/PID/task/TID/children`.
+pub fn children(proc: &Path, pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(proc.join(pid.to_string()).join("task")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            out.extend(
+                text.split_ascii_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+/// Where the writer of a reader's stdin pipe is looked for: its parent, its
+/// siblings (the members of a shell pipeline, `curl URL | bash`, share a
+/// parent) and its own children (`bash <(curl URL)` from a subshell).
+/// Scanning every process's fds instead costs milliseconds per exec, and
+/// more the busier the host.
+fn family(proc: &Path, reader: u32, reader_ppid: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    if reader_ppid != 0 {
+        pids.push(reader_ppid);
+        pids.extend(children(proc, reader_ppid).into_iter().take(MAX_FAMILY));
+    }
+    pids.extend(children(proc, reader).into_iter().take(MAX_FAMILY));
+    pids.retain(|p| *p != reader);
+    pids.sort_unstable();
+    pids.dedup();
+    pids
 }
 
 /// `flags:` in `/proc/PID/fdinfo/N` is octal; write end when O_WRONLY or O_RDWR.
@@ -119,11 +249,12 @@ fn fd_is_writable(fdinfo: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// The process feeding `reader`'s stdin pipe: of all writers, prefer one that
-/// is not a shell holding the pipe by inheritance (a sibling such as `curl`),
-/// else the first.
+/// The process feeding `reader`'s stdin pipe, among the reader's family
+/// (parent, siblings, children): of the writers, prefer one that is not a
+/// shell holding the pipe by inheritance (a sibling such as `curl`), else
+/// the first.
 pub fn stdin_feeder(proc: &Path, inode: u64, reader: u32, reader_ppid: u32) -> Option<ProcessInfo> {
-    let writers = pipe_writers(proc, inode, reader);
+    let writers = pipe_writers_among(proc, inode, reader, family(proc, reader, reader_ppid));
     let infos: Vec<ProcessInfo> = writers
         .into_iter()
         .filter_map(|pid| process_info(proc, pid))
@@ -149,6 +280,24 @@ mod tests {
         );
         assert_eq!(parse_stat("1 (init) S 0 1 1"), Some(("init".into(), 0)));
         assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn stat_start_time() {
+        let stat = "42 (a b) S 7 42 42 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 98765 1000 10";
+        assert_eq!(parse_stat_full(stat), Some(("a b".into(), 7, 98765)));
+    }
+
+    #[test]
+    fn cached_ancestry_matches_a_fresh_walk() {
+        let proc = Path::new("/proc");
+        let me = std::process::id();
+        let cache = AncestryCache::new(64, std::time::Duration::from_secs(60));
+        let fresh = ancestors(proc, me, 64);
+        assert_eq!(cache.ancestors(proc, me, 64), fresh);
+        // Second walk: from the cache above the first link, same answer.
+        assert_eq!(cache.ancestors(proc, me, 64), fresh);
+        assert_eq!(cache.ancestors(proc, me, 1), ancestors(proc, me, 1));
     }
 
     #[test]
@@ -199,5 +348,38 @@ mod tests {
         let feeder = feeder.unwrap();
         assert_eq!(feeder.pid, writer.id());
         assert_eq!(feeder.comm, "sleep");
+    }
+
+    #[test]
+    fn finds_a_sibling_feeding_a_pipeline() {
+        // `sh -c 'sleep 30 | cat'`: cat reads, its sibling sleep writes.
+        let mut shell = Command::new("/bin/sh")
+            .args(["-c", "/bin/sleep 30 | /bin/cat"])
+            .spawn()
+            .unwrap();
+        let proc = Path::new("/proc");
+        let (mut reader, mut inode) = (None, None);
+        for _ in 0..500 {
+            for pid in children(proc, shell.id()) {
+                let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+                if exe.ends_with("cat") {
+                    reader = Some(pid);
+                    inode = std::fs::metadata(format!("/proc/{pid}/fd/0"))
+                        .ok()
+                        .map(|m| m.ino());
+                }
+            }
+            if reader.is_some() && children(proc, shell.id()).len() == 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let feeder = stdin_feeder(proc, inode.unwrap(), reader.unwrap(), shell.id());
+        for pid in children(proc, shell.id()) {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        shell.kill().ok();
+        shell.wait().unwrap();
+        assert_eq!(feeder.unwrap().comm, "sleep");
     }
 }

@@ -322,6 +322,9 @@ impl Drop for Capture {
     }
 }
 
+/// How often the reader drains the ring buffer without being woken.
+const CONTENT_DRAIN: std::time::Duration = std::time::Duration::from_millis(20);
+
 async fn read_loop(
     mut ring: AsyncFd<RingBuf<MapData>>,
     tx: mpsc::Sender<CaptureEvent>,
@@ -369,7 +372,11 @@ async fn read_loop(
             return;
         }
         // Wait for more; on stop, drain once more (programs are detached).
+        // Content chunks do not wake us (the kernel side batches them until
+        // the next exec or exit record): drain them now and then anyway, so
+        // a script still being read is seen up to CONTENT_DRAIN ago.
         tokio::select! {
+            _ = tokio::time::sleep(CONTENT_DRAIN) => {}
             guard = ring.readable_mut() => match guard {
                 Ok(mut guard) => guard.clear_ready(),
                 Err(err) => {

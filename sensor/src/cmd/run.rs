@@ -104,6 +104,9 @@ impl LiveArgs {
             event_queue: self.event_queue,
             workers: self.workers.max(1),
             content_wait: Duration::from_millis(self.content_wait_ms),
+            // Kernel events: each result as soon as it is judged. Event
+            // files: in file order, for output that does not vary by run.
+            ordered: self.from_events.is_some(),
             ..Default::default()
         }
     }
@@ -153,7 +156,12 @@ pub(crate) fn finding_sinks(config: &Config) -> anyhow::Result<Box<dyn FindingSi
 /// Run a command's future on a multi-threaded runtime; once it is done,
 /// do not wait for readers still blocked on input nobody needs any more.
 pub(crate) fn block_on<F: std::future::Future>(fut: F) -> anyhow::Result<F::Output> {
+    // One async worker: the async stages only hand events between queues
+    // (enrichment and scoring run on blocking threads), and with one worker
+    // those hand-offs stay on one thread instead of waking another.
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_keep_alive(Duration::from_secs(60))
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -230,6 +238,9 @@ impl Scorer for LazyModel {
     }
 }
 
+/// How often capture's kernel counters are copied into the metrics.
+const CAPTURE_STATS_EVERY: Duration = Duration::from_secs(1);
+
 /// Run the live pipeline into `outputs` (plus a trace recorder when
 /// `record` is set) and print the exit summary.
 pub(crate) async fn live(
@@ -298,10 +309,21 @@ pub(crate) async fn live(
             tracing::info!("capturing interpreter execs");
             let store = ContentStore::new(args.kernel_content_bytes as usize);
             let consumer = tokio::spawn(feed_pipeline(events, input, store, pinner));
-            stop.await;
+            // The kernel's counters reach the metrics endpoint while running.
+            let mut tick = tokio::time::interval(CAPTURE_STATS_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tokio::pin!(stop);
+            loop {
+                tokio::select! {
+                    _ = &mut stop => break,
+                    _ = tick.tick() => metrics.record_capture(&capture.stats()),
+                }
+            }
             tracing::info!("stopping: detaching, then draining the pipeline");
             // Delivers what is still in the ring buffer, then closes the channel.
-            capture_stats = Some(capture.stop().await);
+            let stats = capture.stop().await;
+            metrics.record_capture(&stats);
+            capture_stats = Some(stats);
             consumer.await?;
         }
     }
