@@ -32,7 +32,7 @@ from sklearn.metrics import roc_auc_score
 
 SEED = 1234
 TARGET_FPR = 0.001
-C = 0.5
+C = 2.0
 # Each source family weighs like sqrt(its size) within its (language, label): big
 # families (nl2bash, pypi-malregistry) do not drown the rest.
 FAMILY_POWER = 0.5
@@ -52,6 +52,30 @@ def family(collection):
     if c.startswith(SYNTHETIC_PREFIX):
         return SYNTHETIC_PREFIX
     return c
+
+
+def upstream(source, collection):
+    """The upstream unit a sample comes from, for the secondary protocol: one
+    PyPI package, Debian package, GTFOBins binary, ATT&CK technique, cheat-sheet
+    page, Docker image folder or repository. Every nl2bash line is its own unit."""
+    repo, _, path = source.partition(":")
+    path = path.split("#")[0].split("!")[0].split("@")[0]
+    if collection.startswith("nl2bash"):
+        return source
+    if repo in ("debian", "pypi"):
+        return f"{repo}:{path.split(':')[0]}"
+    if "pypi_malregistry" in repo:
+        return f"pypi-mal:{path.split('/')[0]}"
+    if "atomic-red-team" in repo:
+        return f"atomic:{path.split('/')[1] if '/' in path else path}"
+    if "GTFOBins" in repo:
+        return f"gtfobins:{path.split('/')[-1]}"
+    if "cpython" in repo:
+        parts = path.split("/")
+        return f"cpython:{parts[1] if len(parts) > 2 else path}"
+    if "AllTheThings" in repo or "dockerfiles" in repo:
+        return f"{repo}:{path.rsplit('/', 1)[0] if 'dockerfiles' in repo else path}"
+    return repo
 
 
 def load(features_path, dim):
@@ -83,6 +107,7 @@ def load(features_path, dim):
         y=np.array(label),
         collection=np.array(coll),
         family=np.array([family(c) for c in coll]),
+        upstream=np.array([upstream(s, c) for s, c in zip(source, coll)]),
         source=np.array(source),
         weak=np.array(weak),
         length=np.array(length),
@@ -178,6 +203,19 @@ def main():
             f.write(json.dumps({"id": d["id"][i], "family": d["family"][i], "lang": d["lang"][i], "kind": d["kind"][i],
                                 "label": int(d["y"][i]), "weak": bool(d["weak"][i]), "oof": float(oof[i])}) + "\n")
 
+    # Secondary protocol (reported apart, never used for thresholds): 5 folds
+    # grouped by upstream unit, so no package/binary/technique/page is on both sides.
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    oof_up = np.full(n, np.nan)
+    folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=SEED)
+    for tr_idx, te_idx in folds.split(np.zeros(n), d["y"], d["upstream"]):
+        tr = np.zeros(n, dtype=bool)
+        tr[tr_idx] = True
+        clf = fit(d, trainable & tr)
+        oof_up[te_idx] = clf.predict_proba(d["X"][te_idx])[:, 1]
+    print("  upstream-grouped 5-fold done", file=sys.stderr)
+
     evaluated = ~synthetic  # headline numbers: real sources only
     main_rows = evaluated & ~d["weak"]
     thresholds = {}
@@ -216,14 +254,33 @@ def main():
         if sm.any():
             results["synthetic"][lg] = block(sm)
     results["overall"] = block(main_rows)
-    for fam in families:
-        if fam == SYNTHETIC_PREFIX:
-            continue
+    for coll in sorted(set(d["collection"][~synthetic])):
         for lg in ("bash", "python"):
             for kd in ("file", "inline"):
-                m = main_rows & (d["family"] == fam) & (d["lang"] == lg) & (d["kind"] == kd)
+                m = main_rows & (d["collection"] == coll) & (d["lang"] == lg) & (d["kind"] == kd)
                 if m.any():
-                    results["per_family"][f"{fam}|{lg}|{kd}"] = block(m)
+                    results["per_family"][f"{coll}|{lg}|{kd}"] = block(m)
+    # The secondary protocol, with its own per-language thresholds.
+    results["upstream"] = {}
+    up_thresholds = {}
+    for lg in ("bash", "python"):
+        ben = main_rows & (d["lang"] == lg) & (d["y"] == 0)
+        up_thresholds[lg] = float(threshold_for(oof_up[ben]))
+    for scope in ("bash", "python", "bash/file", "bash/inline", "python/file", "python/inline"):
+        lg, _, kd = scope.partition("/")
+        m = main_rows & (d["lang"] == lg) & ((d["kind"] == kd) if kd else True)
+        s_, y_ = oof_up[m], d["y"][m]
+        t = up_thresholds[lg]
+        results["upstream"][scope] = {
+            "n_mal": int((y_ == 1).sum()),
+            "n_ben": int((y_ == 0).sum()),
+            "auc": float(roc_auc_score(y_, s_)) if (y_ == 1).any() and (y_ == 0).any() else None,
+            "tpr": float((s_[y_ == 1] >= t).mean()) if (y_ == 1).any() else None,
+            "fpr": float((s_[y_ == 0] >= t).mean()) if (y_ == 0).any() else None,
+            "fp": int((s_[y_ == 0] >= t).sum()),
+            "ceiling_tpr": tpr_at_best_threshold(s_, y_),
+        }
+    results["upstream_thresholds"] = up_thresholds
     weak_rows = evaluated & d["weak"]
     weak_detect = float((oof[weak_rows] >= t_of(weak_rows)).mean()) if weak_rows.any() else None
 
@@ -327,6 +384,10 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
       "of token unigrams and bigrams (log counts, L2-normalised to 0.5, one token space for both languages). "
       "Tokens are lowercased; numbers/IPs/ports, host names, long hex/encoded words and cheat-sheet placeholders "
       "(`attacker`, `lhost`, `PathToAtomicsFolder`, ...) are masked so the model learns shapes, not literals. "
+      "An indicator with several literal groups (e.g. a downloader *and* a command runner) fires only when the groups hit "
+      "within 2 KiB of each other, so a long library module that downloads in one function and runs a subprocess in another "
+      "is not a dropper. Confirming regexes look only at the lines around their literal hits (at most 4 KiB per indicator), "
+      "which bounds the work on large scripts. "
       "`cargo xtask featurize` writes the training matrix with the same code the sensor scores with.")
     w("")
     w("## Model")
@@ -344,12 +405,16 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     for i in order[:15]:
         w(f"| `{meta['names'][i]}` | {coef[i]:+.2f} | {meta['descriptions'][i]} |")
     w("")
-    w("## Validation by source (leave one source family out)")
+    w("## Validation by collection (the target protocol: whole collections held out)")
     w("")
-    w("Each source family (a collection, with its `-python-c` offshoot; `cpython-*` together; `pypi-malregistry` with its shell commands) "
-      "was held out in turn; a model trained on all other families scored it. No sample is ever scored by a model that saw its source. "
-      "Thresholds are the per-language ones above. This is deliberately harsher than a random split: e.g. when `pypi-malregistry` "
-      "(97% of malicious Python) is held out, the model has seen almost no malicious Python files.")
+    w("Protocol, exactly: grouped cross-validation with one fold per source family, where a family is a collection together with "
+      "collections derived from the same upstream (`X` with `X-python-c`; `cpython-stdlib`, `cpython-tests` and `cpython-dash-c`; "
+      "`pypi-malregistry` with `pypi-malregistry-shellcmds`). Each family is held out in turn and scored by a model trained, with "
+      "the final settings, on all other families (weak_signal samples excluded from training). So every collection is held out "
+      "whole, together with its siblings. The out-of-fold scores of the real collections (never our synthetic one) are pooled per "
+      "language; the alert threshold is the smallest score that keeps pooled benign FPR <= 0.1%, and that threshold is shipped. "
+      "This is deliberately harsher than a random split: e.g. when `pypi-malregistry` (97% of malicious Python) is held out, the model "
+      "has seen almost no malicious Python files.")
     w("")
     w("Target: ROC AUC >= 0.99 and TPR >= 95% at FPR <= 0.1%, per language.")
     w("")
@@ -369,8 +434,8 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     w("")
     w("\\* threshold re-tuned on that very row's benign samples: an optimistic ceiling, shown only to separate ranking quality from threshold transfer.")
     w("")
-    w("Caveats that make these numbers slightly optimistic: the indicator set and the training settings (C, family weighting, "
-      "hashed-block norm) were chosen while looking at these held-out results; and our synthetic collection, written with "
+    w("Caveats that make these numbers slightly optimistic: the indicator set and the training settings (C from a grid of "
+      "0.25/0.5/1/2/4 (2 kept: best bash AUC, python TPR 61% vs 25% at C=0.5), family weighting, hashed-block norm, the 2 KiB group proximity) were chosen while looking at these held-out results; and our synthetic collection, written with "
       "knowledge of the techniques in the corpus, is in every fold's training data. The final model is trained on all families, "
       "so the thresholds (picked on held-out scores) are conservative for sources like the training ones and may still be too "
       "low for genuinely new benign sources.")
@@ -387,18 +452,40 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     if weak_detect is not None:
         w(f"`weak_signal` malicious samples (held-out scores): {100 * weak_detect:.1f}% reach the threshold, as expected for text with no attack signal.")
         w("")
-    w("### Per source family (held out)")
+    w("### Per held-out collection")
     w("")
-    w("Detection rate for malicious families, false-positive rate for benign ones, at the per-language threshold.")
+    w("Each collection was scored by the model that did not see its family. Detection rate for malicious collections, "
+      "false-positive rate for benign ones, at the per-language threshold.")
     w("")
-    w("| family | lang | kind | n | label | flagged | mean score |")
-    w("|---|---|---|---:|---|---:|---:|")
+    w("| collection | lang | kind | n | label | flagged | ROC AUC vs all held-out benign of the language | mean score |")
+    w("|---|---|---|---:|---|---:|---:|---:|")
     for key, r in sorted(results["per_family"].items()):
-        fam, lg, kd = key.split("|")
+        coll, lg, kd = key.split("|")
+        sel = (d["collection"] == coll) & (d["lang"] == lg) & (d["kind"] == kd) & ~d["weak"]
         if r["n_mal"]:
-            w(f"| {fam} | {lg} | {kd} | {r['n_mal']} | malicious | {fmt(r['tpr'], True)} | {np.mean(oof[(d['family'] == fam) & (d['lang'] == lg) & (d['kind'] == kd) & ~d['weak'] & (d['y'] == 1)]):.3f} |")
+            pos = oof[sel & (d["y"] == 1)]
+            neg = oof[~synthetic & ~d["weak"] & (d["lang"] == lg) & (d["y"] == 0)]
+            auc = roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg])
+            w(f"| {coll} | {lg} | {kd} | {r['n_mal']} | malicious | {fmt(r['tpr'], True)} | {auc:.4f} | {pos.mean():.3f} |")
         if r["n_ben"]:
-            w(f"| {fam} | {lg} | {kd} | {r['n_ben']} | benign | {fmt(r['fpr'], True)} | {np.mean(oof[(d['family'] == fam) & (d['lang'] == lg) & (d['kind'] == kd) & ~d['weak'] & (d['y'] == 0)]):.3f} |")
+            w(f"| {coll} | {lg} | {kd} | {r['n_ben']} | benign | {fmt(r['fpr'], True)} | – | {np.mean(oof[sel & (d['y'] == 0)]):.3f} |")
+    w("")
+    up = results["upstream"]
+    ut = results["upstream_thresholds"]
+    w("### Secondary protocol: grouped 5-fold by upstream unit (NOT the target protocol)")
+    w("")
+    w("For context only. Samples are grouped by the upstream unit they come from (one PyPI package, Debian package, GTFOBins binary, "
+      "ATT&CK technique, cheat-sheet page, Docker image folder or repository; each nl2bash line is its own unit) and split into 5 "
+      f"stratified group folds (seed {SEED}); no unit is on both sides, but every collection's *style* is seen in training. "
+      "This measures detection of new packages/binaries/techniques from the kinds of sources we train on, which is closer to "
+      "how the sensor meets new malware of a known family than leaving a whole collection out. Thresholds are re-picked on this "
+      f"protocol's own out-of-fold benign scores (bash {ut['bash']:.4f}, python {ut['python']:.4f}); the shipped thresholds are the "
+      "by-collection ones above.")
+    w("")
+    w("| scope | malicious | benign | ROC AUC | TPR @ threshold | FPR @ threshold | FP |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for k, r in up.items():
+        w(f"| {k} | {r['n_mal']} | {r['n_ben']} | {fmt(r['auc'])} | {fmt(r['tpr'], True)} | {fmt(r['fpr'], True)} | {r['fp']} |")
     w("")
     w("### Our synthetic collection (held out as its own family; NOT evidence of generalisation)")
     w("")
@@ -413,10 +500,10 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     noisy = [(k, r) for k, r in results["per_family"].items() if r["n_ben"] >= 5 and (r["fpr"] or 0) > 0.002]
     for k, r in misses:
         fam, lg, kd = k.split("|")
-        w(f"- Held-out `{fam}` ({lg} {kd}): only {fmt(r['tpr'], True)} of {r['n_mal']} detected: its style is unlike every other source.")
+        w(f"- Held-out collection `{fam}` ({lg} {kd}): only {fmt(r['tpr'], True)} of {r['n_mal']} detected at the threshold.")
     for k, r in noisy:
         fam, lg, kd = k.split("|")
-        w(f"- Held-out `{fam}` ({lg} {kd}): {fmt(r['fpr'], True)} false positives ({r['fp']} of {r['n_ben']}).")
+        w(f"- Held-out collection `{fam}` ({lg} {kd}): {fmt(r['fpr'], True)} false positives ({r['fp']} of {r['n_ben']}).")
     w("- Context-only attacks (`weak_signal`: discovery commands such as `whoami; id`, `crontab -l`) look like admin one-liners; the model does not and cannot flag them from text alone.")
     w("- Malicious Python in the corpus is mostly PyPI malware aimed at Windows (PowerShell, Discord token grabbers, `.exe` droppers); Linux-container Python malware is thin, so detection there rests on the indicators (sockets + dup2/pty, decode+exec, download+exec).")
     w("- Few real malicious Bash *files* (29): long multi-stage droppers are covered mostly through their one-liner techniques and our synthetic files.")
@@ -428,10 +515,30 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     w("- Only the first 64 KiB of a script are scored (token n-grams: the first 16 KiB); a payload placed after 64 KiB of padding is not seen. Heavily packed code (PyArmor, marshal blobs) is judged on the packer's shape, not its payload.")
     w("- A linear model on bag-of-n-grams can be evaded by rewriting code into unseen tokens; the indicators raise the cost but are regex/literal based.")
     w("")
-    w("## Serving")
+    w("## Serving and latency")
     w("")
     w("Scored in the sensor through ort (onnxruntime 1.31.1, load-dynamic); one session per process, shared. Latency is measured by "
-      "`cargo bench -p sensor-classifier` (criterion, plus a best-of-3 sweep over the corpus), not by training; see that bench for current numbers.")
+      "`cargo bench -p sensor-classifier` (release build, one thread, `Classifier::score` = features + ONNX + evidence), which writes "
+      "`models/latency.json`; the numbers below are copied from that file by `cargo xtask train`. "
+      "Targets: median < 50 µs and p99 < 250 µs per script up to 64 KiB.")
+    w("")
+    lat_path = os.path.join(out_dir, "latency.json")
+    if os.path.exists(lat_path):
+        lat = json.load(open(lat_path))
+        w(f"Measured with 1-minute load average {lat.get('load_average_1m')} on {lat.get('cpus')} CPUs (the machine is shared: "
+          "p99s include other processes' preemption).")
+        w("")
+        c = lat.get("corpus")
+        if c:
+            w(f"- Whole shared corpus ({c['scripts']} scripts, {c['inputs']}): median **{c['median_us']} µs**, p99 **{c['p99_us']} µs**, max {c['max_us']} µs.")
+        w(f"- Fixed sizes ({lat['sizes']['inputs']}, {lat['sizes']['runs_per_size']} runs each):")
+        w("")
+        w("| lang | size | median | p99 |")
+        w("|---|---:|---:|---:|")
+        for r in lat["sizes"]["rows"]:
+            w(f"| {r['lang']} | {r['kib']} KiB | {r['median_us']} µs | {r['p99_us']} µs |")
+    else:
+        w("No `models/latency.json` yet: run `cargo bench -p sensor-classifier`.")
     w("")
     w("## Reproduce")
     w("")

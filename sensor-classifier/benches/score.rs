@@ -81,11 +81,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn corpus_sweep(classifier: Option<&Classifier>) {
+/// Median, p99 and max over the corpus, and how many scripts.
+fn corpus_sweep(classifier: Option<&Classifier>) -> Option<(f64, f64, f64, usize)> {
     let texts = corpus_texts();
     if texts.is_empty() {
         eprintln!("corpus_sweep: no corpus found (set SENSOR_DATA_DIR); skipped");
-        return;
+        return None;
     }
     // Warm caches and the session once.
     for (lang, text) in texts.iter().take(200) {
@@ -126,12 +127,46 @@ fn corpus_sweep(classifier: Option<&Classifier>) {
         percentile(&times, 0.99),
         times.last().unwrap()
     );
+    Some((
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        *times.last().unwrap(),
+        times.len(),
+    ))
+}
+
+/// Both sweeps go to models/latency.json, which `cargo xtask train` quotes in the model card.
+fn write_report(sizes: Vec<serde_json::Value>, corpus: Option<(f64, f64, f64, usize)>) {
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    let report = serde_json::json!({
+        "what": "Classifier::score = features + ONNX + evidence, one thread",
+        "sizes": {
+            "inputs": "our synthetic indicator-dense scripts concatenated to each size (a worst case)",
+            "runs_per_size": 400,
+            "rows": sizes,
+        },
+        "corpus": corpus.map(|(median, p99, max, n)| serde_json::json!({
+            "inputs": "every script of the shared corpus (up to 64 KiB), best of 3 runs each",
+            "scripts": n,
+            "median_us": round(median),
+            "p99_us": round(p99),
+            "max_us": round(max),
+        })),
+        "load_average_1m": std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().and_then(|x| x.parse::<f64>().ok())),
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    });
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/latency.json");
+    match std::fs::write(&path, format!("{report:#}\n")) {
+        Ok(()) => eprintln!("latency report: {}", path.display()),
+        Err(err) => eprintln!("could not write {}: {err}", path.display()),
+    }
 }
 
 /// Median and p99 per input size: each size is scored `RUNS` times and every
 /// run timed on its own (criterion reports means, the targets are percentiles).
-fn size_sweep(classifier: Option<&Classifier>) {
+fn size_sweep(classifier: Option<&Classifier>) -> Vec<serde_json::Value> {
     const RUNS: usize = 400;
+    let mut rows = Vec::new();
     for lang in [Lang::Bash, Lang::Python] {
         for kib in [1usize, 4, 16, 64] {
             let text = script_of(kib << 10, lang);
@@ -162,8 +197,15 @@ fn size_sweep(classifier: Option<&Classifier>) {
                 percentile(&times, 0.5),
                 percentile(&times, 0.99),
             );
+            rows.push(serde_json::json!({
+                "lang": lang.as_str(),
+                "kib": kib,
+                "median_us": (percentile(&times, 0.5) * 10.0).round() / 10.0,
+                "p99_us": (percentile(&times, 0.99) * 10.0).round() / 10.0,
+            }));
         }
     }
+    rows
 }
 
 fn bench(c: &mut Criterion) {
@@ -174,8 +216,11 @@ fn bench(c: &mut Criterion) {
             None
         }
     };
-    size_sweep(classifier.as_ref());
-    corpus_sweep(classifier.as_ref());
+    let sizes = size_sweep(classifier.as_ref());
+    let corpus = corpus_sweep(classifier.as_ref());
+    if classifier.is_some() {
+        write_report(sizes, corpus);
+    }
 
     let mut group = c.benchmark_group("featurize");
     for size in [64usize, 4 << 10, 64 << 10] {

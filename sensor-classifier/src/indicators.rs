@@ -483,6 +483,31 @@ fn anchor_groups(id: &str) -> Option<&'static [usize]> {
     }
 }
 
+/// Indicators whose literal groups may sit anywhere in the script (a setup.py's
+/// hook class and its `setup(cmdclass=...)` call are far apart by design; `import `
+/// is context). For every other indicator with several groups, the groups must
+/// hit within `GROUP_REACH` bytes of each other: in a long library module,
+/// `urlopen` in one function and `subprocess` in another are not a dropper.
+fn groups_anywhere(id: &str) -> bool {
+    matches!(id, "setup_py_install_hook" | "python_toplevel_command")
+}
+
+/// How close the literal groups of one indicator must be (see `groups_anywhere`).
+const GROUP_REACH: u32 = 2048;
+
+/// Whether some hit of the first group has a hit of every other group within `GROUP_REACH`.
+fn groups_near(groups: &[Vec<usize>], positions: &[Vec<u32>]) -> bool {
+    let near = |p: u32, group: &Vec<usize>| {
+        group
+            .iter()
+            .any(|&l| positions[l].iter().any(|&q| q.abs_diff(p) <= GROUP_REACH))
+    };
+    groups[0]
+        .iter()
+        .flat_map(|&l| positions[l].iter())
+        .any(|&p| groups[1..].iter().all(|g| near(p, g)))
+}
+
 /// Literal hits remembered per literal; later hits do not widen the regex's view.
 const MAX_POSITIONS: usize = 128;
 /// A window reaches at most this far either side of a literal hit (and never
@@ -594,6 +619,10 @@ impl Indicators {
             .map(|(i, ind)| {
                 let groups = &self.groups[i];
                 if !groups.iter().all(|g| g.iter().any(|&l| counts[l] > 0)) {
+                    return false;
+                }
+                if groups.len() > 1 && !groups_anywhere(ind.id) && !groups_near(groups, &positions)
+                {
                     return false;
                 }
                 let haystack = || gather(bytes, &windows(bytes, &self.anchors[i], &positions));
