@@ -126,6 +126,9 @@ pub fn load(config: &CaptureConfig) -> Result<Loaded, CaptureError> {
         "eBPF programs loaded and attached in {:?}",
         started.elapsed()
     );
+    // The parsed BTF is tens of MiB: free it before the ring buffer is
+    // mapped, so the two never add up in the sensor's peak memory.
+    drop(btf);
     let events = RingBuf::try_from(take_map(&mut ebpf, "EVENTS")?)
         .map_err(|err| CaptureError::Kernel(format!("ring buffer EVENTS: {err}")))?;
     let counters = PerCpuArray::try_from(take_map(&mut ebpf, "COUNTERS")?)

@@ -238,6 +238,18 @@ impl Scorer for LazyModel {
     }
 }
 
+/// glibc gives every thread that allocates its own arena (up to 8 per
+/// core), and the enrichment threads each leave theirs fragmented: two
+/// arenas hold the sensor's resident memory down at no measurable cost.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; called before the
+    // pipeline's threads start.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// How often capture's kernel counters are copied into the metrics.
 const CAPTURE_STATS_EVERY: Duration = Duration::from_secs(1);
 
@@ -250,6 +262,7 @@ pub(crate) async fn live(
     record: Option<&Path>,
     duration: Option<f64>,
 ) -> anyhow::Result<()> {
+    limit_malloc_arenas();
     let metrics = Metrics::new();
     if let Some(addr) = &args.metrics_addr {
         let bound = sensor::metrics::serve(addr, metrics.clone())?;
