@@ -40,6 +40,32 @@ MODEL_NAME = "script-classifier"
 SYNTHETIC_PREFIX = "synthetic"
 
 
+# Why a held-out collection is hard to detect, in an analyst's words (quoted in
+# the card's blind spots next to its measured detection rate).
+WHY_MISSED = {
+    "atomic-red-team": "ATT&CK tests are mostly single admin-style commands (`sudo visudo`, `log erase`, `defaults write`, "
+    "`dd of=/var/log/syslog`, `crontab -l`), many for macOS; their text reads like the admin one-liners of nl2bash and "
+    "Dockerfiles, and only about half fire any named indicator",
+    "atomic-red-team|python": "the Atomic Python payloads are a few small helpers (an HTTP client, a code-injection "
+    "demo) written like ordinary Python",
+    "atomic-red-team-python-c": "tiny Python one-liners for discovery/collection with no attack idiom in the text",
+    "gtfobins": "shell escapes and file transfer through ordinary binaries with ordinary flags (`kubectl proxy`, "
+    "`busybox httpd`, `pdflatex --shell-escape`, `service ../../bin/sh`): about a fifth fire no indicator, and the rest "
+    "share tokens with benign one-liners",
+    "payloadsallthethings": "cheat-sheet lines include enumeration and setup steps (`find / -perm -4000`, `ls -al /etc/cron*`, "
+    "`openssl req -x509 ...`) that are not malicious on their own",
+    "pypi-malregistry": "held out, it takes 97% of the malicious Python with it: the model trained for this fold has seen "
+    "fewer than 100 malicious Python files, so it must recognise PyPI malware from indicators and shell-side tokens alone",
+    "pypi-malregistry-shellcmds": "shell strings from PyPI malware, often Windows commands or plain downloads",
+    "python-rat-agents": "RAT modules are ordinary-looking classes (sockets, threads, file I/O) without download-and-run "
+    "or decode-and-exec idioms; what makes them malicious is the whole program, not one line",
+    "droppers-in-the-wild-train": "only 11 files; the ones missed are miner helpers (cleaners, killers) whose lines are "
+    "mostly `ps`/`grep`/`kill` loops",
+    "linux-postexploit-tools": "whole enumeration tools (LinEnum, exploit suggester, mimipenguin) are long and mostly read "
+    "system state, like benign admin scripts",
+}
+
+
 def family(collection):
     """Collections that come from the same upstream are held out together."""
     c = collection
@@ -500,7 +526,9 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     noisy = [(k, r) for k, r in results["per_family"].items() if r["n_ben"] >= 5 and (r["fpr"] or 0) > 0.002]
     for k, r in misses:
         fam, lg, kd = k.split("|")
-        w(f"- Held-out collection `{fam}` ({lg} {kd}): only {fmt(r['tpr'], True)} of {r['n_mal']} detected at the threshold.")
+        why = WHY_MISSED.get(f"{fam}|{lg}", WHY_MISSED.get(fam))
+        w(f"- Held-out collection `{fam}` ({lg} {kd}): only {fmt(r['tpr'], True)} of {r['n_mal']} detected at the threshold"
+          + (f": {why}." if why else "."))
     for k, r in noisy:
         fam, lg, kd = k.split("|")
         w(f"- Held-out collection `{fam}` ({lg} {kd}): {fmt(r['fpr'], True)} false positives ({r['fp']} of {r['n_ben']}).")
@@ -539,6 +567,14 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
             w(f"| {r['lang']} | {r['kib']} KiB | {r['median_us']} µs | {r['p99_us']} µs |")
     else:
         w("No `models/latency.json` yet: run `cargo bench -p sensor-classifier`.")
+    w("")
+    w("Where the time goes on large scripts (profiled with `perf` on this VM, AMD EPYC, 2 shared cores): the single Aho-Corasick pass "
+      "that finds every indicator literal costs about 3.3 ns per byte (its DFA over ~400 literals does not fit in L1), i.e. "
+      "about 215 µs for 64 KiB on its own even in the best of 50 runs; the shape statistics pass and the token n-grams (first 16 KiB) "
+      "add about as much again. Confirming regexes are bounded (lines around literal hits, at most 4 KiB per indicator) "
+      "and no longer dominate; token evidence for the explanation is looked up in the first 4 KiB only (it used to re-tokenize 16 KiB). So the p99 target (< 250 µs) is met for scripts up to a few KiB but **missed for 16-64 KiB scripts** "
+      "on this machine; meeting it there would mean scanning less than the whole 64 KiB (a blind spot we chose not to open) "
+      "or a faster literal scanner. The median target (< 50 µs) is met on the corpus.")
     w("")
     w("## Reproduce")
     w("")

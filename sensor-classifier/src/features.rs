@@ -26,6 +26,12 @@ pub const HASH_NORM: f32 = 0.5;
 /// style is settled by then, and it keeps a 64 KiB script within the latency budget.
 pub const TOKEN_BYTES: usize = 16 * 1024;
 
+/// Token evidence ("contains `x`") is looked up in the first 4 KiB only: a
+/// second tokenizer pass over 16 KiB costs as much as featurizing. A hashed
+/// feature whose first n-gram lies further in gives no reason (the named
+/// indicators always do).
+pub const EVIDENCE_BYTES: usize = 4 * 1024;
+
 const BIGRAM_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Numeric features: (name, analyst words when it drives a score).
@@ -262,7 +268,7 @@ pub fn describe_all(indices: &[usize], text: &str, lang: Lang) -> Vec<Option<Str
         .filter(|&&i| i >= hash_offset())
         .map(|&i| i - hash_offset())
         .collect();
-    let tokens = tokens_in_buckets(prefix(text, TOKEN_BYTES), lang, &buckets);
+    let tokens = tokens_in_buckets(prefix(text, EVIDENCE_BYTES), lang, &buckets);
     indices
         .iter()
         .map(|&index| {

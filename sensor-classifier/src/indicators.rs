@@ -284,7 +284,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
     },
     IndicatorDef {
         id: "raw_ip_url",
-        evidence: "contacts a hard-coded public IP address",
+        evidence: "contacts a hard-coded IP address (not loopback or link-local) instead of a host name",
         all_of: &[&["://", "connect((", "@"]],
         confirm: Confirm::RegexWhere(
             r"(?:(?:https?|ftp|tcp|udp|ssh)://|connect\(\(\s*[\x22']|@)\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b",
