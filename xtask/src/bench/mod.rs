@@ -8,9 +8,11 @@
 //! A figure that cannot be measured (no live capture, a phase that failed)
 //! is reported as "not measured: <reason>", never made up.
 //!
-//! `--quick` runs every phase for a few seconds (under 2 minutes, debug build
-//! by default) into `target/bench-quick/`: CI checks that the bench completes
-//! and writes its report; its numbers mean nothing.
+//! `--quick` runs every phase for a few seconds into `target/bench-quick/`
+//! (never `bench/`): CI checks that the bench completes and writes its
+//! report; its numbers mean nothing. It measures the debug binaries that
+//! `cargo test --workspace` builds anyway (see [`build`]), so in `cargo xtask
+//! test` the smoke run adds its ~45 s of phases and no build of its own.
 
 mod live;
 mod loadgen;
@@ -190,7 +192,32 @@ pub fn main(args: Args) -> Result<()> {
 
 /// Builds `sensor` and the bench tools; returns the sensor binary and the
 /// folder holding `loadgen` and `classifier-bench`.
+///
+/// Debug: exactly what `cargo test --workspace` builds (`--no-run`), whose
+/// integration tests make cargo build `sensor`, `loadgen` and
+/// `classifier-bench` as plain binaries. Any other cargo invocation unifies
+/// features differently and rebuilds half the dependency tree; this way the
+/// smoke run in `cargo xtask test` shares one build with the test run.
 fn build(release: bool) -> Result<(PathBuf, PathBuf)> {
+    if !release {
+        let mut cmd = util::cargo();
+        cmd.args(["test", "--workspace", "--no-run"])
+            .envs(setup::sensor_env());
+        util::run(
+            &mut cmd,
+            "the workspace's debug build (as `cargo test` builds it) failed; see the compiler errors above",
+        )?;
+        let dir = run::target_dir()?.join("debug");
+        for bin in ["sensor", "loadgen", "classifier-bench"] {
+            if !dir.join(bin).is_file() {
+                bail!(
+                    "`cargo test --workspace --no-run` did not leave {} (the crate's integration tests are what make cargo build it)",
+                    dir.join(bin).display()
+                );
+            }
+        }
+        return Ok((dir.join("sensor"), dir));
+    }
     let sensor = run::build_sensor(release)?;
     let mut cmd = util::cargo();
     cmd.args(["build", "--package", "bench-tools", "--bins"]);
