@@ -73,24 +73,31 @@ pub fn from_bytes(bytes: &[u8], limits: ReadLimits) -> ReadContent {
 /// through sha256, keep the first `contents_limit`.
 pub fn read_file(opened: &OpenedFile, limits: ReadLimits) -> io::Result<ReadContent> {
     use std::os::unix::fs::FileExt;
+    thread_local! {
+        // One read buffer per enrichment thread: a fresh 64 KiB per file
+        // read was a large malloc (and a heap consolidation) per exec.
+        static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 64 * 1024]);
+    }
     let mut hasher = Sha256::new();
     let mut prefix = Vec::with_capacity(limits.contents_limit.min(opened.identity.size as usize));
-    let mut buf = vec![0u8; 64 * 1024];
     let mut offset: u64 = 0;
-    // pread, so a file description shared with the interpreter (stdin) keeps its offset.
-    while offset < limits.hash_limit {
-        let want = buf.len().min((limits.hash_limit - offset) as usize);
-        let n = match opened.file.read_at(&mut buf[..want], offset) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        let keep = n.min(limits.contents_limit.saturating_sub(prefix.len()));
-        prefix.extend_from_slice(&buf[..keep]);
-        offset += n as u64;
-    }
+    BUF.with_borrow_mut(|buf| -> io::Result<()> {
+        // pread, so a file description shared with the interpreter (stdin) keeps its offset.
+        while offset < limits.hash_limit {
+            let want = buf.len().min((limits.hash_limit - offset) as usize);
+            let n = match opened.file.read_at(&mut buf[..want], offset) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hasher.update(&buf[..n]);
+            let keep = n.min(limits.contents_limit.saturating_sub(prefix.len()));
+            prefix.extend_from_slice(&buf[..keep]);
+            offset += n as u64;
+        }
+        Ok(())
+    })?;
     // A file that grew after fstat: report what was hashed, never less than it.
     let size = opened.identity.size.max(offset);
     Ok(ReadContent {
