@@ -521,23 +521,8 @@ mod tests {
 
     pub(crate) fn event_for(pid: u32, script: Script, binary: &str) -> ExecEvent {
         ExecEvent {
-            ktime_ns: 1,
-            time: "2024-01-01T00:00:00Z".into(),
-            pid,
-            tid: pid,
-            ppid: 1,
-            uid: 0,
-            gid: 0,
             comm: "bash".into(),
-            cgroup_id: 1,
-            mnt_ns: 0,
-            pid_ns: 0,
-            binary: binary.into(),
-            filename: binary.into(),
-            argv: vec![binary.into()],
-            argv_truncated: false,
-            cwd: "/".into(),
-            script,
+            ..ExecEvent::for_test(pid, binary, &[binary], script)
         }
     }
 

@@ -621,24 +621,15 @@ mod tests {
     fn event(pid: u32, binary: &str, code: &str) -> ExecEvent {
         ExecEvent {
             ktime_ns: boot_time_ns(),
-            time: "2024-01-01T00:00:00Z".into(),
-            pid,
-            tid: pid,
-            ppid: 1,
-            uid: 0,
-            gid: 0,
             comm: "bash".into(),
-            cgroup_id: 1,
-            mnt_ns: 0,
-            pid_ns: 0,
-            binary: binary.into(),
-            filename: binary.into(),
-            argv: vec![binary.into(), "-c".into(), code.into()],
-            argv_truncated: false,
-            cwd: "/".into(),
-            script: Script::Inline {
-                inline: code.into(),
-            },
+            ..ExecEvent::for_test(
+                pid,
+                binary,
+                &[binary, "-c", code],
+                Script::Inline {
+                    inline: code.into(),
+                },
+            )
         }
     }
 
