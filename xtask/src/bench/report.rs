@@ -195,9 +195,13 @@ pub fn targets(r: &Results) -> Vec<Target> {
                          exec (argv copy, cwd dentry walk, stdin inspection), and the sensor's \
                          user space takes {:.3} CPU s per 1,000 execs, i.e. {:.0}% of one of the \
                          {} cores at {:.0} execs/s, cores the exec loop would otherwise use. \
-                         Closing it: less user-space work per event (skip enrichment and scoring \
-                         for a `-c` text already judged, fewer allocations per event), and \
-                         reading the ring buffer in batches.",
+                         Already done: content chunks batched in the ring buffer (one wakeup \
+                         per exec, not per byte a shell reads), the stdin feeder searched in \
+                         the reader's family only, ancestry cached, enrichment and scoring in \
+                         one blocking hop. Closing the rest: skip enrichment for a `-c` text \
+                         already judged, open the process's root once per exec instead of at \
+                         capture and again at enrichment, and a cheaper eBPF exec path (the \
+                         argv copy and cwd walk run inside every exec).",
                         o.sensor_cpu_s_per_1000_execs,
                         o.sensor_cpu_s_per_1000_execs * o.with_mean_per_s / 10.0,
                         r.machine.cpus,
@@ -231,9 +235,16 @@ pub fn targets(r: &Results) -> Vec<Target> {
                 } else {
                     format!(
                         "{:.2} ms of CPU per exec: every exec of the mix is a distinct script, so \
-                         each one is read, hashed, scored and (10 of 16) turned into a finding \
-                         with ancestry lookups in /proc. Caching by (dev, inode, mtime, size) \
-                         and by text hash only helps repeated scripts (see the cache section).",
+                         each one is read, hashed, scored and (10 of 16) turned into a finding. \
+                         Profiled (perf), what is left is spread thin: /proc reads (each \
+                         ancestor's stat, the process's root and mount namespace), thread \
+                         hand-offs (ring reader -> blocking worker -> finding stage -> sink \
+                         thread, each a futex wakeup), allocation, and building and writing \
+                         the finding JSON; scoring itself is under 0.1 ms. Caching by (dev, \
+                         inode, mtime, size) and by text hash only helps repeated scripts (see \
+                         the cache section); closing the gap needs fewer hand-offs (enrich on \
+                         the capture thread when the queue is short) and per-exec /proc work \
+                         done once.",
                         cpu / 100.0 * 10.0
                     )
                 },
@@ -262,9 +273,11 @@ pub fn targets(r: &Results) -> Vec<Target> {
                 why: if ok {
                     String::new()
                 } else {
-                    "The peak includes the onnxruntime library and session, the eBPF maps \
-                     mirrored in user space, the queues at their fullest and the caches; \
-                     smaller queue and cache bounds lower it."
+                    "The peak includes the 16 MiB ring buffer (mapped twice: 32 MiB \
+                     resident), the onnxruntime library and session (about 20 MiB), the \
+                     queues at their fullest and the caches; the kernel BTF (tens of MiB) is \
+                     already freed before the ring buffer is mapped. A smaller ring buffer, \
+                     or smaller queue and cache bounds, lower it."
                         .into()
                 },
             });
@@ -327,9 +340,9 @@ fn latency_why(r: &Results) -> String {
         if let Some(a) = &r.verdict_to_sink_us {
             let _ = write!(
                 why,
-                " and verdict -> written (results released in capture order, so one slow \
-                 exec holds back the ones behind it; finding building; the sink) is p50 {} / \
-                 p99 {}",
+                " and verdict -> written (each result is released as soon as it is \
+                 judged; finding building, the hand-off to the sink thread, the write) is \
+                 p50 {} / p99 {}",
                 ms(a.p50),
                 ms(a.p99)
             );
@@ -350,8 +363,12 @@ fn latency_why(r: &Results) -> String {
         if worst.kind.contains("stdin") {
             why.push_str(
                 "A piped script is only complete when the interpreter has read it all, so the \
-                 sensor waits for the kernel-captured bytes (until the process exits or the \
-                 content wait ends); scoring the bytes as soon as they stop arriving would close it. ",
+                 sensor waits for the kernel-captured bytes until the process exits (or its \
+                 content limit or the content wait ends). A pause in the bytes is no sign of \
+                 the end (bash reads a piped script one byte per command, as it runs it), but \
+                 Python reads its whole stdin before running any of it: an end-of-file mark \
+                 from the kernel read hook would let Python stdin scripts be scored before \
+                 they run, instead of after the interpreter exits. ",
             );
         }
     }
