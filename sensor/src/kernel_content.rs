@@ -151,6 +151,15 @@ impl ContentStore {
             capture.finish();
         }
     }
+
+    /// Capture has stopped and the ring buffer is drained: no more bytes
+    /// will come for anyone, so every waiter can take what it has now.
+    pub fn finish_all(&self) {
+        let mut by_pid = self.lock();
+        while let Some((_, capture)) = by_pid.pop_lru() {
+            capture.finish();
+        }
+    }
 }
 
 /// How long the pipeline waits for kernel-captured bytes by default.
@@ -159,6 +168,19 @@ pub const DEFAULT_WAIT: Duration = Duration::from_millis(300);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn finishing_all_releases_every_waiter() {
+        let store = ContentStore::new(1024);
+        let capture = store.exec(9);
+        store.content(9, 0, b"echo partial", false);
+        store.finish_all();
+        let got = capture
+            .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
+            .await;
+        assert!(got.complete);
+        assert_eq!(got.bytes, b"echo partial");
+    }
 
     #[tokio::test]
     async fn chunks_are_put_together_until_exit() {

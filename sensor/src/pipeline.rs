@@ -471,6 +471,10 @@ impl Pipeline {
     }
 }
 
+/// A script of which nothing has arrived when the content wait ends gets
+/// this many content waits in all before it is scored without contents.
+const EMPTY_CONTENT_WAIT_FACTOR: u32 = 10;
+
 /// Enrich then score, on blocking threads, holding a worker permit; while
 /// waiting for kernel-captured bytes (a script that could not be read) the
 /// permit is given back so that waiting never takes a worker.
@@ -512,9 +516,16 @@ async fn process_one(
             // Waiting for the kernel's copy never holds a worker.
             drop(permit);
             if let Some(capture) = capture {
-                let got = capture
-                    .wait(tokio::time::Instant::now() + content_wait)
-                    .await;
+                let started = tokio::time::Instant::now();
+                let mut got = capture.wait(started + content_wait).await;
+                if got.bytes.is_empty() && !got.complete {
+                    // Not a byte read yet: on a loaded machine (a burst of
+                    // execs) the interpreter may still be starting. Scoring
+                    // now would lose the script; wait longer, still bounded.
+                    got = capture
+                        .wait(started + content_wait * EMPTY_CONTENT_WAIT_FACTOR)
+                        .await;
+                }
                 if !got.bytes.is_empty() {
                     enricher.apply_kernel_content(&event, &mut enrichment, &got.bytes);
                 }

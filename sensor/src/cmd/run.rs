@@ -73,7 +73,9 @@ pub struct LiveArgs {
     pub model: ModelArgs,
     /// How long a script that could not be read from user space (piped,
     /// deleted, memfd) waits for the kernel's copy before it is scored with
-    /// what arrived; the interpreter exiting ends the wait sooner.
+    /// what arrived; the interpreter exiting ends the wait sooner. When not
+    /// a byte has arrived by then (an interpreter still starting on a loaded
+    /// machine), it waits up to 10 times as long.
     #[arg(long, value_name = "MS", default_value_t = sensor::kernel_content::DEFAULT_WAIT.as_millis() as u64)]
     pub content_wait_ms: u64,
     /// Script bytes the kernel copies per interpreter as it reads its script
@@ -374,6 +376,8 @@ async fn feed_pipeline(
             CaptureEvent::Exit { pid } => store.exit(pid),
         }
     }
+    // The channel closes after capture's last record: nothing more will come.
+    store.finish_all();
 }
 
 /// Feed JSONL events to the pipeline, waiting for room (a file is not a
