@@ -60,6 +60,13 @@ pub fn main(args: Args) -> Result<()> {
     // The bench harness must keep working (issue 5): its quick smoke run, no
     // timing assertions. Skipped when the test run is narrowed.
     if !args.no_bench && args.args.is_empty() {
+        // Build what the test run below builds, once: the smoke run measures
+        // these very debug binaries, and the test run then rebuilds nothing.
+        let mut build = util::cargo();
+        build
+            .args(["test", "--workspace", "--no-run"])
+            .envs(setup::sensor_env());
+        step(&mut failed, &mut build);
         let mut bench = std::process::Command::new(std::env::current_exe()?);
         bench
             .args(["bench", "--quick", "--no-setup"])
