@@ -22,6 +22,8 @@ struct Stream {
     exec: Option<ExecEvent>,
     bytes: Vec<u8>,
     exited: bool,
+    /// The kernel said nothing more will come (limit or end of file).
+    last: bool,
 }
 
 struct Collector {
@@ -43,9 +45,14 @@ impl Collector {
                 );
             }
             CaptureEvent::Content {
-                pid, offset, bytes, ..
+                pid,
+                offset,
+                bytes,
+                last,
+                ..
             } => {
                 let stream = self.by_pid.entry(pid).or_default();
+                stream.last |= last;
                 let end = offset as usize + bytes.len();
                 if stream.bytes.len() < end {
                     stream.bytes.resize(end, 0);
@@ -54,6 +61,28 @@ impl Collector {
             }
             CaptureEvent::Exit { pid } => {
                 self.by_pid.entry(pid).or_default().exited = true;
+            }
+        }
+    }
+
+    /// Wait until the kernel marks `pid`'s stream complete while it still
+    /// runs (the process must not exit first); return what it read.
+    async fn completed_while_running(&mut self, pid: u32, what: &str) -> Vec<u8> {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            if let Some(stream) = self.by_pid.get(&pid) {
+                assert!(
+                    !stream.exited,
+                    "{what}: exited before its stream was complete"
+                );
+                if stream.last {
+                    return self.by_pid.remove(&pid).unwrap().bytes;
+                }
+            }
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(event)) => self.take(event),
+                Ok(None) => panic!("capture stopped before {what} was seen"),
+                Err(_) => panic!("pid {pid}'s stream was never complete for {what}"),
             }
         }
     }
@@ -116,6 +145,25 @@ async fn script_contents_are_captured_in_the_kernel() {
     let (exec, bytes) = events.finished(pid, "bash reading a pipe").await;
     assert!(matches!(exec.script, Script::Stdin { .. }), "{exec:?}");
     assert_eq!(bytes, script, "the piped script, byte for byte");
+
+    // python3 - reads a piped script to its end before running any of it:
+    // the end of file completes the stream while the script still runs.
+    let script = b"import time\ntime.sleep(600)\n".to_vec();
+    let mut child = Command::new(PYTHON)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&script).unwrap();
+    drop(stdin);
+    let bytes = events
+        .completed_while_running(pid, "python3 - at end of file")
+        .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(bytes, script);
 
     // The script hands its stdin to another program: what that program reads
     // is not script (bash reads a pipe byte by byte, so the split is exact).

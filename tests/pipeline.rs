@@ -172,8 +172,11 @@ fn run_record_then_replay_reproduces_the_findings_exactly() {
     assert_eq!(s["findings"], 3, "{s}");
     assert_eq!(s["contents_missing"]["not_regular_file"], 1, "{s}");
     assert_eq!(s["contents_missing"]["not_found"], 1, "{s}");
-    // link.sh is dropper.sh again: read from the content cache.
-    assert_eq!(s["cache_hits"]["content"], 1, "{s}");
+    // link.sh is dropper.sh again: read from the content cache, unless both
+    // were enriched at once (events are enriched concurrently; enrich.rs's
+    // unit tests check the cache itself).
+    let hits = s["cache_hits"]["content"].as_u64().unwrap();
+    assert!(hits <= 1, "{s}");
 
     let live = std::fs::read_to_string(&live_out).unwrap();
     assert_eq!(live.lines().count(), 3);

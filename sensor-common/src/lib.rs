@@ -224,8 +224,9 @@ pub struct ContentHeader {
     /// Inode the fd refers to (to tell the script from other files).
     pub ino: u64,
     pub len: u32,
-    /// Non-zero once the per-process limit was reached with this chunk.
-    pub limit_reached: u32,
+    /// Non-zero when nothing more will come: the per-process limit was
+    /// reached with this chunk, or (with `len` 0) the stream hit end of file.
+    pub last: u32,
 }
 
 /// A tracked interpreter process exited: its content is complete.

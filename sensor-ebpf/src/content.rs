@@ -345,11 +345,53 @@ pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
     let _ = READS.remove(tid);
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
-    if ret <= 0 {
+    // End of file on a pipe, socket or tty; a regular file's reader may seek back.
+    if ret == 0 && pending.stream != 0 {
+        let _ = send_end(&pending);
+        return 0;
+    }
+    if ret < 0 {
         return 0;
     }
     let _ = send_chunk(&pending, ret as u64);
     0
+}
+
+/// The script stream (a pipe, socket or tty) hit end of file: nothing more will come, so user space
+/// may score it now. Python reads a piped script to the end before running
+/// any of it, so its stdin scripts are judged before they run instead of
+/// after the interpreter exits.
+fn send_end(pending: &PendingRead) -> Option<()> {
+    let pid = tgid();
+    let t = unsafe { &mut *TRACKED.get_ptr_mut(pid)? };
+    if t.mode == TRACK_NONE {
+        return None;
+    }
+    // Later reads of that stream are not the script.
+    t.mode = TRACK_NONE;
+    let header = ContentHeader {
+        kind: KIND_CONTENT,
+        fd: pending.fd,
+        ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
+        pid,
+        tid: bpf_get_current_pid_tgid() as u32,
+        offset: pending.offset,
+        ino: pending.ino,
+        len: 0,
+        last: 1,
+    };
+    let ret = unsafe {
+        aya_ebpf::helpers::generated::bpf_ringbuf_output(
+            &EVENTS as *const _ as *mut c_void,
+            &header as *const ContentHeader as *mut c_void,
+            CONTENT_HEADER as u64,
+            aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64,
+        )
+    };
+    if ret != 0 {
+        bump(COUNTER_CONTENT_DROPS, 1);
+    }
+    Some(())
 }
 
 fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
@@ -387,7 +429,7 @@ fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
         offset: pending.offset,
         ino: pending.ino,
         len: n,
-        limit_reached: (t.captured >= max) as u32,
+        last: (t.captured >= max) as u32,
     };
     unsafe { core::ptr::write_unaligned(base as *mut ContentHeader, header) };
     bump(COUNTER_CONTENT_BYTES, n as u64);

@@ -72,7 +72,7 @@ impl Capture {
 pub struct CapturedBytes {
     pub bytes: Vec<u8>,
     pub gaps: u64,
-    /// The process exited or hit the limit: nothing more will come.
+    /// The process exited, hit the limit or read to end of file: nothing more will come.
     pub complete: bool,
 }
 
@@ -119,7 +119,8 @@ impl ContentStore {
     }
 
     /// `bytes` read by `pid` at `offset` of its script stream; `last` when
-    /// the kernel's per-process limit was reached with this chunk.
+    /// nothing more will come (the kernel's per-process limit was reached
+    /// with this chunk, or the stream hit end of file).
     pub fn content(&self, pid: u32, offset: u64, bytes: &[u8], last: bool) {
         let Some(capture) = self.lock().get(&pid).cloned() else {
             return;

@@ -20,7 +20,8 @@ pub enum Record {
         ino: u64,
         offset: u64,
         bytes: Vec<u8>,
-        limit_reached: bool,
+        /// Nothing more will come: the kernel's limit or end of file.
+        last: bool,
     },
     Exit {
         pid: u32,
@@ -112,7 +113,7 @@ pub fn decode(bytes: &[u8], limits: DecodeLimits, clock: &Clock) -> Result<Recor
                 ino: h.ino,
                 offset: h.offset,
                 bytes: data.to_vec(),
-                limit_reached: h.limit_reached != 0,
+                last: h.last != 0,
             })
         }
         KIND_EXIT => {

@@ -210,7 +210,8 @@ pub enum CaptureEvent {
         ino: u64,
         offset: u64,
         bytes: Vec<u8>,
-        limit_reached: bool,
+        /// Nothing more will come: the kernel's limit or end of file.
+        last: bool,
     },
     /// A tracked interpreter process exited: its content is complete.
     Exit { pid: u32 },
@@ -401,14 +402,14 @@ fn to_event(record: Record, user: &UserCounters) -> Option<CaptureEvent> {
             ino,
             offset,
             bytes,
-            limit_reached,
+            last,
         } => CaptureEvent::Content {
             pid,
             fd,
             ino,
             offset,
             bytes,
-            limit_reached,
+            last,
         },
         Record::Exit { pid } => CaptureEvent::Exit { pid },
         Record::Ignored => return None,

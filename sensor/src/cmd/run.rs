@@ -370,9 +370,9 @@ async fn feed_pipeline(
                 pid,
                 offset,
                 bytes,
-                limit_reached,
+                last,
                 ..
-            } => store.content(pid, offset, &bytes, limit_reached),
+            } => store.content(pid, offset, &bytes, last),
             CaptureEvent::Exit { pid } => store.exit(pid),
         }
     }

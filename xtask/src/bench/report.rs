@@ -362,13 +362,13 @@ fn latency_why(r: &Results) -> String {
         );
         if worst.kind.contains("stdin") {
             why.push_str(
-                "A piped script is only complete when the interpreter has read it all, so the \
-                 sensor waits for the kernel-captured bytes until the process exits (or its \
-                 content limit or the content wait ends). A pause in the bytes is no sign of \
-                 the end (bash reads a piped script one byte per command, as it runs it), but \
-                 Python reads its whole stdin before running any of it: an end-of-file mark \
-                 from the kernel read hook would let Python stdin scripts be scored before \
-                 they run, instead of after the interpreter exits. ",
+                "A piped script is only complete when the interpreter has read it all: the \
+                 sensor waits for the kernel-captured bytes until the stream hits end of file, \
+                 the process exits, or the content limit or wait ends. Python reads its whole \
+                 stdin before running any of it, so its end of file comes before the script \
+                 runs; bash reads a piped script one byte per command as it runs it, so its end \
+                 of file comes when the script is done (a pause in the bytes is no sign of the \
+                 end, so scoring earlier would judge half a script). ",
             );
         }
     }
