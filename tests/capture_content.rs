@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use sensor::capture::{Capture, CaptureConfig, CaptureEvent};
@@ -122,6 +122,13 @@ async fn start() -> (Capture, Collector) {
     )
 }
 
+/// `cmd` started with `input` on a pipe as its stdin, closed after it.
+fn piped(cmd: &mut Command, input: &[u8]) -> Child {
+    let mut child = cmd.stdin(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child
+}
+
 fn script_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
@@ -134,13 +141,8 @@ async fn script_contents_are_captured_in_the_kernel() {
 
     // curl ... | bash: the script only ever exists in a pipe.
     let script = b"# piped script\nexit 0\n".to_vec();
-    let mut child = Command::new("/bin/bash")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = piped(Command::new("/bin/bash").stdout(Stdio::null()), &script);
     let pid = child.id();
-    child.stdin.take().unwrap().write_all(&script).unwrap();
     child.wait().unwrap();
     let (exec, bytes) = events.finished(pid, "bash reading a pipe").await;
     assert!(matches!(exec.script, Script::Stdin { .. }), "{exec:?}");
@@ -149,15 +151,8 @@ async fn script_contents_are_captured_in_the_kernel() {
     // python3 - reads a piped script to its end before running any of it:
     // the end of file completes the stream while the script still runs.
     let script = b"import time\ntime.sleep(600)\n".to_vec();
-    let mut child = Command::new(PYTHON)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = piped(Command::new(PYTHON).arg("-"), &script);
     let pid = child.id();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&script).unwrap();
-    drop(stdin);
     let bytes = events
         .completed_while_running(pid, "python3 - at end of file")
         .await;
@@ -167,18 +162,11 @@ async fn script_contents_are_captured_in_the_kernel() {
 
     // The script hands its stdin to another program: what that program reads
     // is not script (bash reads a pipe byte by byte, so the split is exact).
-    let mut child = Command::new("/bin/bash")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = piped(
+        Command::new("/bin/bash").stdout(Stdio::null()),
+        b"exec /bin/cat\nNOT-SCRIPT DATA\n",
+    );
     let pid = child.id();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"exec /bin/cat\nNOT-SCRIPT DATA\n")
-        .unwrap();
     child.wait().unwrap();
     let (_, bytes) = events.finished(pid, "bash exec'ing cat").await;
     assert_eq!(bytes, b"exec /bin/cat\n");

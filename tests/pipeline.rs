@@ -48,7 +48,7 @@ impl Drop for Holder {
 
 /// `CLOCK_BOOTTIME`, the clock of the kernel's exec timestamps.
 fn boot_ns() -> u64 {
-    sensor::pipeline::boot_time_ns()
+    sensor::event::boot_time_ns()
 }
 
 fn event(n: u64, pid: u32, argv: &[&str], script: Value, cwd: &Path) -> Value {

@@ -81,7 +81,7 @@ fn scripts_in_a_podman_container_are_read_from_the_container() {
         .unwrap();
     let event = |pid: u32, argv: &[&str], path: &str| {
         json!({
-            "ktime_ns": sensor::pipeline::boot_time_ns(), "time": "2026-01-05T10:00:00.000000001Z",
+            "ktime_ns": sensor::event::boot_time_ns(), "time": "2026-01-05T10:00:00.000000001Z",
             "pid": pid, "tid": pid, "ppid": 1, "uid": 0, "gid": 0, "comm": "bash",
             "cgroup_id": cgroup_id, "mnt_ns": mnt_ns, "pid_ns": 0,
             "binary": "/usr/bin/bash", "filename": "/usr/bin/bash",

@@ -357,10 +357,10 @@ pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
     0
 }
 
-/// The script stream (a pipe, socket or tty) hit end of file: nothing more will come, so user space
-/// may score it now. Python reads a piped script to the end before running
-/// any of it, so its stdin scripts are judged before they run instead of
-/// after the interpreter exits.
+/// The script stream (a pipe, socket or tty) hit end of file: nothing more
+/// will come, so user space may score it now. Python reads a piped script to
+/// the end before running any of it, so its stdin scripts are judged before
+/// they run instead of after the interpreter exits.
 fn send_end(pending: &PendingRead) -> Option<()> {
     let pid = tgid();
     let t = unsafe { &mut *TRACKED.get_ptr_mut(pid)? };
@@ -369,7 +369,19 @@ fn send_end(pending: &PendingRead) -> Option<()> {
     }
     // Later reads of that stream are not the script.
     t.mode = TRACK_NONE;
-    let header = ContentHeader {
+    let header = content_header(pending, pid, 0, true);
+    output_content(
+        &header as *const ContentHeader as *const u8,
+        CONTENT_HEADER as u64,
+        aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64,
+    );
+    Some(())
+}
+
+/// The header of a content record for the read `pending`.
+#[inline(always)]
+fn content_header(pending: &PendingRead, pid: u32, len: u32, last: bool) -> ContentHeader {
+    ContentHeader {
         kind: KIND_CONTENT,
         fd: pending.fd,
         ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
@@ -377,21 +389,26 @@ fn send_end(pending: &PendingRead) -> Option<()> {
         tid: bpf_get_current_pid_tgid() as u32,
         offset: pending.offset,
         ino: pending.ino,
-        len: 0,
-        last: 1,
-    };
+        len,
+        last: last as u32,
+    }
+}
+
+/// One content record of `size` bytes at `record` into the ring buffer; a
+/// full ring is counted as a content drop.
+#[inline(always)]
+fn output_content(record: *const u8, size: u64, wakeup: u64) {
     let ret = unsafe {
         aya_ebpf::helpers::generated::bpf_ringbuf_output(
             &EVENTS as *const _ as *mut c_void,
-            &header as *const ContentHeader as *mut c_void,
-            CONTENT_HEADER as u64,
-            aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64,
+            record as *mut c_void,
+            size,
+            wakeup,
         )
     };
     if ret != 0 {
         bump(COUNTER_CONTENT_DROPS, 1);
     }
-    Some(())
 }
 
 fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
@@ -420,17 +437,7 @@ fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
         return None;
     }
     t.captured += n as u64;
-    let header = ContentHeader {
-        kind: KIND_CONTENT,
-        fd: pending.fd,
-        ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
-        pid,
-        tid: bpf_get_current_pid_tgid() as u32,
-        offset: pending.offset,
-        ino: pending.ino,
-        len: n,
-        last: (t.captured >= max) as u32,
-    };
+    let header = content_header(pending, pid, n, t.captured >= max);
     unsafe { core::ptr::write_unaligned(base as *mut ContentHeader, header) };
     bump(COUNTER_CONTENT_BYTES, n as u64);
     let size =
@@ -444,17 +451,7 @@ fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
     } else {
         aya_ebpf::bindings::BPF_RB_NO_WAKEUP as u64
     };
-    let ret = unsafe {
-        aya_ebpf::helpers::generated::bpf_ringbuf_output(
-            &EVENTS as *const _ as *mut c_void,
-            base as *mut c_void,
-            size,
-            wakeup,
-        )
-    };
-    if ret != 0 {
-        bump(COUNTER_CONTENT_DROPS, 1);
-    }
+    output_content(base, size, wakeup);
     Some(())
 }
 

@@ -12,6 +12,7 @@ use lru::LruCache;
 use serde::Deserialize;
 
 use crate::detection::ContainerInfo;
+use crate::event::boot_time_ns;
 
 /// What the cgroup path alone says about a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,19 +276,6 @@ struct IndexState {
     gone: LruCache<u64, ()>,
     /// `CLOCK_BOOTTIME` of the start of the last walk.
     walked_at_ns: Option<u64>,
-}
-
-/// `CLOCK_BOOTTIME` now, the clock of the events' `ktime_ns`.
-fn boot_time_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec it is given.
-    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
-        return u64::MAX;
-    }
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 impl CgroupIndex {

@@ -181,6 +181,18 @@ impl<'de> Deserialize<'de> for RawString {
     }
 }
 
+/// `CLOCK_BOOTTIME` now, in ns: the clock of `ExecEvent::ktime_ns`
+/// (`bpf_ktime_get_boot_ns`).
+pub fn boot_time_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes a timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 #[cfg(test)]
 impl ExecEvent {
     /// A host exec by `pid` of `binary` with `argv`, for unit tests; the

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::detection::{ContentOrigin, Detection, Enrichment, Verdict};
 use crate::enrich::{missing_label, Enricher};
-use crate::event::ExecEvent;
+use crate::event::{boot_time_ns, ExecEvent};
 use crate::metrics::Metrics;
 use crate::trace::{ExecRecord, Record};
 
@@ -548,17 +548,6 @@ async fn process_one(
         detection_latency_us,
         create_time: now_rfc3339(),
     }
-}
-
-/// `CLOCK_BOOTTIME` in ns: the clock of `bpf_ktime_get_boot_ns`.
-pub fn boot_time_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes a timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// Now, RFC 3339 UTC with nanoseconds.
