@@ -11,6 +11,10 @@ Collection `synthetic-team`: trained on, reported apart, never held-out evidence
 import hashlib
 import json
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import techniques  # noqa: E402
 
 M, B = "malicious", "benign"
 SAMPLES = [
@@ -620,7 +624,14 @@ if __name__ == "__main__":
 def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "synthetic.jsonl")
     with open(out, "w") as f:
-        samples = SAMPLES + templated() + templated_python()
+        samples = SAMPLES + templated() + templated_python() + techniques.generate()
+        seen, unique = set(), []
+        for smp in samples:
+            key = smp[4].strip() if smp[1] == "inline" else smp[4]
+            if key not in seen:
+                seen.add(key)
+                unique.append(smp)
+        samples = unique
         for lang, kind, label, technique, content in samples:
             content = content.strip() if kind == "inline" else content
             h = hashlib.sha256(content.encode()).hexdigest()[:16]
