@@ -8,6 +8,8 @@
 //!    L2-normalised to `HASH_NORM` over the block), shared by both languages, over the first
 //!    `TOKEN_BYTES`.
 
+use std::sync::OnceLock;
+
 use crate::indicators::{Indicators, INDICATORS};
 use crate::lang::Lang;
 use crate::tokens::{for_each_token, hash_lower, mix, try_for_each_token, Token};
@@ -136,13 +138,12 @@ pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
 
     let hashed = &mut out[hash_offset()..];
     let salt = lang_salt(lang);
-    // Buckets in first-touch order, so normalising costs O(tokens), not O(HASH_DIM).
-    let mut touched: Vec<u16> = Vec::new();
+    // Touched buckets as a bitmap: normalising visits them in ascending order
+    // (the same float sum whatever order tokens came in) without a sort.
+    let mut touched = [0u64; HASH_DIM / 64];
     let mut bump = |bucket: usize| {
-        if hashed[bucket] == 0.0 {
-            touched.push(bucket as u16);
-        }
         hashed[bucket] += 1.0;
+        touched[bucket / 64] |= 1 << (bucket % 64);
     };
     let mut prev: Option<Token<'_>> = None;
     for_each_token(prefix(text, TOKEN_BYTES), |tok| {
@@ -152,21 +153,42 @@ pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
         }
         prev = Some(tok);
     });
-    // Sorted so the float sum is the same whatever order tokens came in.
-    touched.sort_unstable();
     let mut norm = 0f32;
-    for &b in &touched {
-        let v = &mut hashed[b as usize];
-        *v = v.ln_1p();
+    for_each_set_bit(&touched, |b| {
+        let v = &mut hashed[b];
+        *v = ln_1p_count(*v);
         norm += *v * *v;
-    }
+    });
     if norm > 0.0 {
         let inv = HASH_NORM / norm.sqrt();
-        for &b in &touched {
-            hashed[b as usize] *= inv;
-        }
+        for_each_set_bit(&touched, |b| hashed[b] *= inv);
     }
     out
+}
+
+/// Calls `f` with the index of every set bit of `words`, in ascending order.
+fn for_each_set_bit(words: &[u64], mut f: impl FnMut(usize)) {
+    for (w, &word) in words.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            f(w * 64 + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
+        }
+    }
+}
+
+/// `count.ln_1p()` for a token count, from a table for the usual small counts
+/// (the same function on the same inputs, so the same values).
+fn ln_1p_count(count: f32) -> f32 {
+    const TABLED: usize = 1024;
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..TABLED).map(|k| (k as f32).ln_1p()).collect());
+    let k = count as usize;
+    if k < TABLED && k as f32 == count {
+        table[k]
+    } else {
+        count.ln_1p()
+    }
 }
 
 /// ln(1+x) scaled so that 64 KiB maps to 1.
@@ -417,5 +439,28 @@ mod tests {
             .position(|d| d.id == "crypto_miner")
             .unwrap();
         assert!(describe(i, text, Lang::Bash).contains("miner"));
+    }
+
+    #[test]
+    fn ln_1p_table_equals_ln_1p() {
+        for k in 0..3000u32 {
+            let x = k as f32;
+            assert_eq!(ln_1p_count(x).to_bits(), x.ln_1p().to_bits(), "{k}");
+        }
+        for x in [0.5f32, 1e6, 1023.5] {
+            assert_eq!(ln_1p_count(x).to_bits(), x.ln_1p().to_bits(), "{x}");
+        }
+    }
+
+    #[test]
+    fn set_bits_come_in_ascending_order() {
+        let mut words = [0u64; 4];
+        let want = [0usize, 5, 63, 64, 130, 255];
+        for b in want {
+            words[b / 64] |= 1 << (b % 64);
+        }
+        let mut got = Vec::new();
+        for_each_set_bit(&words, |b| got.push(b));
+        assert_eq!(got, want);
     }
 }

@@ -125,16 +125,81 @@ const TLDS: &[&str] = &[
     "lan",
 ];
 
-/// Hashes of the placeholder words, sorted, for a binary search per word.
-fn placeholder_hashes() -> &'static [u64] {
-    static HASHES: OnceLock<Vec<u64>> = OnceLock::new();
-    HASHES.get_or_init(|| {
-        let mut h: Vec<u64> = PLACEHOLDERS
-            .iter()
-            .map(|p| hash_lower(p.as_bytes()))
-            .collect();
-        h.sort_unstable();
-        h
+/// A small set of word hashes (open addressing, 0 = empty slot): one or two
+/// well-predicted probes per word where a binary search costs a handful of
+/// mispredicted branches. Equal semantics: membership of the exact hash.
+struct HashSet64 {
+    slots: Box<[u64]>,
+    /// Shortest and longest member word, a free first check.
+    min_len: usize,
+    max_len: usize,
+}
+
+impl HashSet64 {
+    fn new<'a>(words: impl IntoIterator<Item = &'a str>, key: impl Fn(&[u8]) -> u64) -> Self {
+        let words: Vec<&str> = words.into_iter().collect();
+        let size = (words.len() * 4).next_power_of_two().max(16);
+        let mut slots = vec![0u64; size].into_boxed_slice();
+        for w in &words {
+            let k = key(w.as_bytes());
+            assert_ne!(k, 0, "{w:?} keys to the empty marker");
+            let mut i = Self::home(k, size);
+            while slots[i] != 0 && slots[i] != k {
+                i = (i + 1) & (size - 1);
+            }
+            slots[i] = k;
+        }
+        HashSet64 {
+            slots,
+            min_len: words.iter().map(|w| w.len()).min().unwrap_or(0),
+            max_len: words.iter().map(|w| w.len()).max().unwrap_or(0),
+        }
+    }
+
+    fn home(k: u64, size: usize) -> usize {
+        (mix(k) as usize) & (size - 1)
+    }
+
+    /// Whether a word of `len` bytes with key `k` is in the set.
+    fn contains(&self, len: usize, k: u64) -> bool {
+        (self.min_len..=self.max_len).contains(&len) && self.contains_key(k)
+    }
+
+    /// Whether key `k` is in the set, whatever the word's length.
+    fn contains_key(&self, k: u64) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = Self::home(k, self.slots.len());
+        loop {
+            match self.slots[i] {
+                0 => return false,
+                s if s == k => return true,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+}
+
+/// The placeholder words, by lowercase hash.
+fn placeholders() -> &'static HashSet64 {
+    static SET: OnceLock<HashSet64> = OnceLock::new();
+    SET.get_or_init(|| HashSet64::new(PLACEHOLDERS.iter().copied(), hash_lower))
+}
+
+/// A TLD candidate (at most 8 bytes) lowercased and packed into a u64; longer is never a TLD.
+fn tld_key(tld: &[u8]) -> u64 {
+    let mut key = [0u8; 8];
+    for (k, b) in key.iter_mut().zip(tld) {
+        *k = b.to_ascii_lowercase();
+    }
+    u64::from_le_bytes(key)
+}
+
+/// The TLDs, by packed lowercase bytes (with the length checked apart: no word byte is 0).
+fn tlds() -> &'static HashSet64 {
+    static SET: OnceLock<HashSet64> = OnceLock::new();
+    SET.get_or_init(|| {
+        assert!(TLDS.iter().all(|t| t.len() <= 8 && !t.is_empty()));
+        HashSet64::new(TLDS.iter().copied(), tld_key)
     })
 }
 
@@ -164,13 +229,14 @@ fn classify(word: &[u8], hash: u64, shape: Shape) -> Option<Mask> {
     if word.len() >= 12 && hex && has_digit {
         return Some(Mask::Hex);
     }
-    if placeholder_hashes().binary_search(&hash).is_ok() {
+    if placeholders().contains_key(hash) {
         return Some(Mask::Placeholder);
     }
     if has_dot && word[0].is_ascii_alphabetic() {
-        if let Some(dot) = word.iter().rposition(|b| *b == b'.') {
+        if let Some(dot) = memchr::memrchr(b'.', word) {
             let tld = &word[dot + 1..];
-            if TLDS.iter().any(|t| t.as_bytes().eq_ignore_ascii_case(tld)) {
+            // Bytes past 8 cannot be a TLD; `tld_key` would drop them.
+            if tld.len() <= 8 && tlds().contains(tld.len(), tld_key(tld)) {
                 return Some(Mask::Host);
             }
         }
@@ -193,13 +259,67 @@ fn mask_hash(mask: Mask) -> u64 {
     all[mask as usize]
 }
 
-fn is_word_start(b: u8) -> bool {
+const fn is_word_start(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
-fn is_word_continue(b: u8) -> bool {
+const fn is_word_continue(b: u8) -> bool {
     is_word_start(b) || b == b'.' || b == b'-'
 }
+
+// Byte classes for the tokenizer, one table lookup per byte.
+const C_START: u8 = 1;
+const C_CONTINUE: u8 = 2;
+const C_DIGIT: u8 = 4;
+const C_DOT: u8 = 8;
+const C_DIGIT_OR_DOT: u8 = 16;
+const C_HEX: u8 = 32;
+const C_SPACE: u8 = 64;
+
+const fn token_classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if is_word_start(b) {
+            c |= C_START;
+        }
+        if is_word_continue(b) {
+            c |= C_CONTINUE;
+        }
+        if b.is_ascii_digit() {
+            c |= C_DIGIT | C_DIGIT_OR_DOT;
+        }
+        if b == b'.' {
+            c |= C_DOT | C_DIGIT_OR_DOT;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= C_HEX;
+        }
+        if b.is_ascii_whitespace() {
+            c |= C_SPACE;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+}
+
+static TOKEN_CLASSES: [u8; 256] = token_classes();
+
+const fn single_byte_hashes() -> [u64; 256] {
+    let mut table = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = (FNV_OFFSET ^ (i as u8).to_ascii_lowercase() as u64).wrapping_mul(FNV_PRIME);
+        i += 1;
+    }
+    table
+}
+
+/// `hash_lower(&[b])` for every byte.
+static SINGLE_BYTE_HASHES: [u64; 256] = single_byte_hashes();
 
 /// Calls `f` with every token of `text`, in order.
 pub fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>)) {
@@ -212,16 +332,21 @@ pub fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>)) {
 /// Calls `f` with the tokens of `text`, in order, until it returns false.
 pub fn try_for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>) -> bool) {
     let bytes = text.as_bytes();
+    let class = |b: u8| TOKEN_CLASSES[b as usize];
     let mut i = 0;
     let mut prev_space = true;
     while i < bytes.len() {
         let b = bytes[i];
-        let starts_flag =
-            b == b'-' && prev_space && bytes.get(i + 1).is_some_and(|n| is_word_continue(*n));
-        if is_word_start(b) || starts_flag {
+        let c = class(b);
+        let starts_flag = b == b'-'
+            && prev_space
+            && bytes
+                .get(i + 1)
+                .is_some_and(|n| class(*n) & C_CONTINUE != 0);
+        if c & C_START != 0 || starts_flag {
             let start = i;
             i += 1;
-            while i < bytes.len() && is_word_continue(bytes[i]) {
+            while i < bytes.len() && class(bytes[i]) & C_CONTINUE != 0 {
                 i += 1;
             }
             // Trailing `.`/`-` belong to the sentence or operator, not the word.
@@ -233,20 +358,19 @@ pub fn try_for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>) -> boo
             let word = &bytes[start..end];
             // One pass for the hash and the shape.
             let mut lower = FNV_OFFSET;
-            let mut shape = Shape {
-                digits_dots: true,
-                hex: true,
-                has_digit: false,
-                has_dot: false,
-            };
+            let (mut all, mut any) = (u8::MAX, 0u8);
             for &b in word {
                 lower = (lower ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
-                let digit = b.is_ascii_digit();
-                shape.has_digit |= digit;
-                shape.has_dot |= b == b'.';
-                shape.digits_dots &= digit || b == b'.';
-                shape.hex &= b.is_ascii_hexdigit();
+                let c = class(b);
+                all &= c;
+                any |= c;
             }
+            let shape = Shape {
+                digits_dots: all & C_DIGIT_OR_DOT != 0,
+                hex: all & C_HEX != 0,
+                has_digit: any & C_DIGIT != 0,
+                has_dot: any & C_DOT != 0,
+            };
             let mask = classify(word, lower, shape);
             let hash = match mask {
                 Some(m) => mask_hash(m),
@@ -262,7 +386,7 @@ pub fn try_for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>) -> boo
             // Emit the trimmed punctuation as tokens of their own.
             for j in end..i {
                 if !f(Token {
-                    hash: hash_lower(&bytes[j..j + 1]),
+                    hash: SINGLE_BYTE_HASHES[bytes[j] as usize],
                     text: &text[j..j + 1],
                     mask: None,
                 }) {
@@ -274,18 +398,18 @@ pub fn try_for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>) -> boo
         }
         if b == b'\n' {
             if !f(Token {
-                hash: hash_lower(b"\n"),
+                hash: SINGLE_BYTE_HASHES[b'\n' as usize],
                 text: &text[i..i + 1],
                 mask: None,
             }) {
                 return;
             }
             prev_space = true;
-        } else if b.is_ascii_whitespace() {
+        } else if c & C_SPACE != 0 {
             prev_space = true;
         } else {
             if !f(Token {
-                hash: hash_lower(&bytes[i..i + 1]),
+                hash: SINGLE_BYTE_HASHES[b as usize],
                 text: &text[i..i + 1],
                 mask: None,
             }) {
@@ -352,5 +476,58 @@ mod tests {
     #[test]
     fn non_ascii_is_kept_whole() {
         assert_eq!(tokens("héllo wörld"), ["héllo", "wörld"]);
+    }
+
+    #[test]
+    fn byte_tables_agree_with_their_definitions() {
+        for b in 0..=255u8 {
+            let c = TOKEN_CLASSES[b as usize];
+            assert_eq!(c & C_START != 0, is_word_start(b), "{b}");
+            assert_eq!(c & C_CONTINUE != 0, is_word_continue(b), "{b}");
+            assert_eq!(c & C_DIGIT != 0, b.is_ascii_digit(), "{b}");
+            assert_eq!(c & C_DOT != 0, b == b'.', "{b}");
+            assert_eq!(c & C_DIGIT_OR_DOT != 0, b.is_ascii_digit() || b == b'.');
+            assert_eq!(c & C_HEX != 0, b.is_ascii_hexdigit(), "{b}");
+            assert_eq!(c & C_SPACE != 0, b.is_ascii_whitespace(), "{b}");
+            assert_eq!(SINGLE_BYTE_HASHES[b as usize], hash_lower(&[b]), "{b}");
+        }
+    }
+
+    #[test]
+    fn word_sets_hold_exactly_their_words() {
+        for p in PLACEHOLDERS {
+            assert!(placeholders().contains_key(hash_lower(p.as_bytes())), "{p}");
+            assert!(placeholders().contains_key(hash_lower(p.to_ascii_uppercase().as_bytes())));
+        }
+        for w in ["attackers", "hostname", "evilcorps", "ipv4", "", "x"] {
+            assert!(
+                !placeholders().contains_key(hash_lower(w.as_bytes())),
+                "{w}"
+            );
+        }
+        // The TLD set against the list it replaces, on near misses too.
+        let by_list = |tld: &str| TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld));
+        let mut probes: Vec<String> = Vec::new();
+        for t in TLDS {
+            probes.push(t.to_string());
+            probes.push(t.to_ascii_uppercase());
+            probes.push(format!("{t}x"));
+            probes.push(t[..t.len() - 1].to_string());
+        }
+        probes.extend(["sh", "py", "internals", "a", "", "c\u{e9}", "com-"].map(String::from));
+        for p in &probes {
+            let set = tlds().contains(p.len(), tld_key(p.as_bytes())) && p.len() <= 8;
+            assert_eq!(set, by_list(p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn host_masking_follows_the_tld_list() {
+        assert_eq!(tokens("x.COM"), ["<host>"]);
+        assert_eq!(tokens("a.b.internal"), ["<host>"]);
+        assert_eq!(tokens("a.b.internals"), ["a.b.internals"]);
+        assert_eq!(tokens("os.path.join"), ["os.path.join"]);
+        assert_eq!(tokens("1.com"), ["1.com"]);
+        assert_eq!(tokens("-x.com"), ["-x.com"]);
     }
 }
