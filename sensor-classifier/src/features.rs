@@ -203,73 +203,268 @@ struct Shape {
     non_ascii_ratio: f32,
 }
 
-// Byte classes for `shape_stats`, looked up once per byte.
-const PUNCT: u8 = 1;
-const NON_ASCII: u8 = 2;
-const B64: u8 = 4;
-const UPPER: u8 = 8;
-const LOWER: u8 = 16;
-const DIGIT: u8 = 32;
-
-const fn byte_classes() -> [u8; 256] {
-    let mut table = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        let mut c = 0;
-        if b >= 0x80 {
-            c |= NON_ASCII;
-        } else if b.is_ascii_punctuation() {
-            c |= PUNCT;
-        }
-        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_') {
-            c |= B64;
-        }
-        if b.is_ascii_uppercase() {
-            c |= UPPER;
-        } else if b.is_ascii_lowercase() {
-            c |= LOWER;
-        } else if b.is_ascii_digit() {
-            c |= DIGIT;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-}
-
-static BYTE_CLASSES: [u8; 256] = byte_classes();
-
-/// One pass over the bytes for the numeric features.
+/// One pass over the bytes for the numeric features, 64 bytes at a time: each
+/// block becomes one bit mask per byte class (SSE2 compares on x86_64), and
+/// counts and base64 runs are worked out on the masks, so the cost per byte is
+/// a few instructions with no branch on the data.
 fn shape_stats(text: &str) -> Shape {
     let bytes = text.as_bytes();
-    let (mut punct, mut non_ascii) = (0usize, 0usize);
-    // A base64 run counts only if it mixes upper case, lower case and digits,
-    // which paths and long identifiers rarely do.
-    // Branch-free: whether a byte continues a run is unpredictable, and a
-    // mispredicted branch per byte would dominate the cost. The run's mix only
-    // grows, so the longest run whose mix is complete is the longest prefix of
-    // a run with a complete mix.
-    let (mut run, mut run_mix, mut longest_b64_run) = (0usize, 0u8, 0usize);
-    const FULL: u8 = UPPER | LOWER | DIGIT;
-    for &b in bytes {
-        let c = BYTE_CLASSES[b as usize];
-        punct += usize::from(c & PUNCT != 0);
-        non_ascii += usize::from(c & NON_ASCII != 0);
-        // All ones inside a run, zero outside (masks, not multiplies: shorter dependency chain).
-        let in_run = 0usize.wrapping_sub(usize::from(c & B64 != 0));
-        run = (run + 1) & in_run;
-        run_mix = (run_mix | c) & in_run as u8;
-        let full = 0usize.wrapping_sub(usize::from(run_mix & FULL == FULL));
-        longest_b64_run = longest_b64_run.max(run & full);
+    let mut state = ShapeScan::default();
+    let mut blocks = bytes.chunks_exact(64);
+    for block in &mut blocks {
+        state.block(&class_masks(block.try_into().expect("64-byte block")));
     }
-    let hex_escapes = memchr::memmem::find_iter(bytes, b"\\x").count();
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        // Zero padding: NUL is in no class, so it ends runs and counts nothing.
+        let mut padded = [0u8; 64];
+        padded[..tail.len()].copy_from_slice(tail);
+        state.block(&class_masks(&padded));
+    }
+    let longest_b64_run = state.finish();
     let n = bytes.len().max(1) as f32;
     Shape {
-        punct_ratio: punct as f32 / n,
+        punct_ratio: state.punct as f32 / n,
         longest_b64_run,
-        hex_escape_density: (hex_escapes as f32 * 4.0 / n).min(1.0),
-        non_ascii_ratio: non_ascii as f32 / n,
+        hex_escape_density: (state.hex_escapes as f32 * 4.0 / n).min(1.0),
+        non_ascii_ratio: state.non_ascii as f32 / n,
+    }
+}
+
+/// Bit i of each mask describes byte i of a 64-byte block.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct ClassMasks {
+    punct: u64,
+    non_ascii: u64,
+    b64: u64,
+    upper: u64,
+    lower: u64,
+    digit: u64,
+    backslash: u64,
+    /// Lowercase `x` only: `\x` escapes are matched case-sensitively.
+    x: u64,
+}
+
+/// The byte-class table and the portable mask builder (the SSE2 version on
+/// x86_64 computes the same classes with compares).
+#[cfg(any(test, not(target_arch = "x86_64")))]
+mod portable {
+    use super::ClassMasks;
+
+    pub(super) const PUNCT: u8 = 1;
+    pub(super) const NON_ASCII: u8 = 2;
+    pub(super) const B64: u8 = 4;
+    pub(super) const UPPER: u8 = 8;
+    pub(super) const LOWER: u8 = 16;
+    pub(super) const DIGIT: u8 = 32;
+
+    const fn byte_classes() -> [u8; 256] {
+        let mut table = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            let b = i as u8;
+            let mut c = 0;
+            if b >= 0x80 {
+                c |= NON_ASCII;
+            } else if b.is_ascii_punctuation() {
+                c |= PUNCT;
+            }
+            if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_') {
+                c |= B64;
+            }
+            if b.is_ascii_uppercase() {
+                c |= UPPER;
+            } else if b.is_ascii_lowercase() {
+                c |= LOWER;
+            } else if b.is_ascii_digit() {
+                c |= DIGIT;
+            }
+            table[i] = c;
+            i += 1;
+        }
+        table
+    }
+
+    pub(super) static BYTE_CLASSES: [u8; 256] = byte_classes();
+
+    /// The class masks of a block, one table lookup per byte (the portable reference).
+    pub(super) fn class_masks_scalar(block: &[u8; 64]) -> ClassMasks {
+        let mut m = ClassMasks::default();
+        for (i, &b) in block.iter().enumerate() {
+            let c = BYTE_CLASSES[b as usize];
+            let bit = |on: bool| u64::from(on) << i;
+            m.punct |= bit(c & PUNCT != 0);
+            m.non_ascii |= bit(c & NON_ASCII != 0);
+            m.b64 |= bit(c & B64 != 0);
+            m.upper |= bit(c & UPPER != 0);
+            m.lower |= bit(c & LOWER != 0);
+            m.digit |= bit(c & DIGIT != 0);
+            m.backslash |= bit(b == b'\\');
+            m.x |= bit(b == b'x');
+        }
+        m
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn class_masks(block: &[u8; 64]) -> ClassMasks {
+    portable::class_masks_scalar(block)
+}
+
+/// SSE2 is part of x86_64, so no run-time detection is needed.
+#[cfg(target_arch = "x86_64")]
+fn class_masks(block: &[u8; 64]) -> ClassMasks {
+    use std::arch::x86_64::*;
+    let mut m = ClassMasks::default();
+    for lane in 0..4 {
+        // SAFETY: SSE2 is always available on x86_64; the load reads 16 bytes inside `block`.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().add(lane * 16) as *const __m128i);
+            let splat = |b: u8| _mm_set1_epi8(b as i8);
+            // Signed compares: bytes >= 0x80 are negative and fall outside every ASCII range.
+            let in_range = |lo: u8, hi: u8| {
+                _mm_and_si128(
+                    _mm_cmpgt_epi8(v, splat(lo - 1)),
+                    _mm_cmplt_epi8(v, splat(hi + 1)),
+                )
+            };
+            let eq = |b: u8| _mm_cmpeq_epi8(v, splat(b));
+            let upper = in_range(b'A', b'Z');
+            let lower = in_range(b'a', b'z');
+            let digit = in_range(b'0', b'9');
+            let alnum = _mm_or_si128(_mm_or_si128(upper, lower), digit);
+            let b64_extra = _mm_or_si128(
+                _mm_or_si128(eq(b'+'), eq(b'/')),
+                _mm_or_si128(_mm_or_si128(eq(b'='), eq(b'-')), eq(b'_')),
+            );
+            // ASCII punctuation: visible ASCII that is not alphanumeric.
+            let punct = _mm_andnot_si128(alnum, in_range(0x21, 0x7e));
+            let bits = |x: __m128i| u64::from(_mm_movemask_epi8(x) as u16) << (lane * 16);
+            m.punct |= bits(punct);
+            m.non_ascii |= bits(v);
+            m.b64 |= bits(_mm_or_si128(alnum, b64_extra));
+            m.upper |= bits(upper);
+            m.lower |= bits(lower);
+            m.digit |= bits(digit);
+            m.backslash |= bits(eq(b'\\'));
+            m.x |= bits(eq(b'x'));
+        }
+    }
+    m
+}
+
+/// The shape statistics carried from one 64-byte block to the next.
+#[derive(Default)]
+struct ShapeScan {
+    punct: usize,
+    non_ascii: usize,
+    hex_escapes: usize,
+    /// The last byte of the previous block was a `\`.
+    backslash_carry: bool,
+    longest_b64_run: usize,
+    /// Length of the base64 run still open at the end of the previous block,
+    /// and which of upper case, lower case, digit it holds so far.
+    open_len: usize,
+    open_upper: bool,
+    open_lower: bool,
+    open_digit: bool,
+}
+
+impl ShapeScan {
+    fn block(&mut self, m: &ClassMasks) {
+        if m.b64 & 1 == 0 {
+            self.close_open_run();
+        }
+        self.punct += m.punct.count_ones() as usize;
+        self.non_ascii += m.non_ascii.count_ones() as usize;
+        // `\x` never overlaps itself, so occurrences are positions of `\` followed by `x`.
+        self.hex_escapes += (m.backslash & (m.x >> 1)).count_ones() as usize
+            + usize::from(self.backslash_carry && m.x & 1 != 0);
+        self.backslash_carry = m.backslash >> 63 != 0;
+
+        // Base64 runs: a run counts (with its whole length) once it holds an
+        // upper-case letter, a lower-case letter and a digit. Each class is
+        // carried forward to the end of its run (a segmented prefix OR), so
+        // a run qualifies iff all three reach its last byte.
+        let b = m.b64;
+        let run_from_before = u64::from(self.open_len > 0) & b; // bit 0 at most
+        let seed = |open: bool| if open { run_from_before } else { 0 };
+        let windows = RunWindows::new(b);
+        let upper = windows.fill(m.upper | seed(self.open_upper));
+        let lower = windows.fill(m.lower | seed(self.open_lower));
+        let digit = windows.fill(m.digit | seed(self.open_digit));
+        let full = upper & lower & digit;
+        // Runs ending inside this block (bit 63 is settled by the next block).
+        let ends = b & !(b >> 1) & !(1 << 63);
+        let mut qualifying = ends & full;
+        while qualifying != 0 {
+            let end = qualifying.trailing_zeros() as usize;
+            qualifying &= qualifying - 1;
+            self.longest_b64_run = self.longest_b64_run.max(self.run_len(b, end));
+        }
+        if b >> 63 != 0 {
+            self.open_len = self.run_len(b, 63);
+            self.open_upper = upper >> 63 != 0;
+            self.open_lower = lower >> 63 != 0;
+            self.open_digit = digit >> 63 != 0;
+        } else {
+            self.open_len = 0;
+            (self.open_upper, self.open_lower, self.open_digit) = (false, false, false);
+        }
+    }
+
+    /// Length of the run of `b` that ends at bit `end`, including its part in earlier blocks.
+    fn run_len(&self, b: u64, end: usize) -> usize {
+        let below = if end == 63 {
+            u64::MAX >> 1
+        } else {
+            (1u64 << end) - 1
+        };
+        let gaps = !b & below;
+        if gaps == 0 {
+            end + 1 + self.open_len
+        } else {
+            end - (63 - gaps.leading_zeros() as usize)
+        }
+    }
+
+    /// Ends the run left open by the previous block (it ended on that block's last byte).
+    fn close_open_run(&mut self) {
+        if self.open_upper && self.open_lower && self.open_digit {
+            self.longest_b64_run = self.longest_b64_run.max(self.open_len);
+        }
+        self.open_len = 0;
+        (self.open_upper, self.open_lower, self.open_digit) = (false, false, false);
+    }
+
+    /// The longest qualifying run, counting a run still open at the end of the text.
+    fn finish(&mut self) -> usize {
+        self.close_open_run();
+        self.longest_b64_run
+    }
+}
+
+/// `q[k]`: bit i set iff the 2^k bits ending at i are all in the run mask.
+struct RunWindows {
+    q: [u64; 6],
+}
+
+impl RunWindows {
+    fn new(b: u64) -> Self {
+        let mut q = [b; 6];
+        for k in 1..6 {
+            q[k] = q[k - 1] & (q[k - 1] << (1 << (k - 1)));
+        }
+        RunWindows { q }
+    }
+
+    /// Bit i set iff a bit of `x` lies at or before i within the same run.
+    fn fill(&self, x: u64) -> u64 {
+        let mut f = x & self.q[0];
+        for k in 0..6 {
+            f |= (f << (1 << k)) & self.q[k];
+        }
+        f
     }
 }
 
@@ -337,6 +532,7 @@ fn tokens_in_buckets(text: &str, lang: Lang, buckets: &[usize]) -> Vec<(usize, S
 
 #[cfg(test)]
 mod tests {
+    use super::portable::*;
     use super::*;
 
     fn indicator(v: &[f32], id: &str) -> f32 {
@@ -462,5 +658,106 @@ mod tests {
         let mut got = Vec::new();
         for_each_set_bit(&words, |b| got.push(b));
         assert_eq!(got, want);
+    }
+
+    /// The byte-at-a-time version `shape_stats` replaced: the reference its tests compare against.
+    #[cfg(test)]
+    fn shape_stats_reference(text: &str) -> Shape {
+        let bytes = text.as_bytes();
+        let (mut punct, mut non_ascii) = (0usize, 0usize);
+        // A base64 run counts only if it mixes upper case, lower case and digits,
+        // which paths and long identifiers rarely do.
+        // Branch-free: whether a byte continues a run is unpredictable, and a
+        // mispredicted branch per byte would dominate the cost. The run's mix only
+        // grows, so the longest run whose mix is complete is the longest prefix of
+        // a run with a complete mix.
+        let (mut run, mut run_mix, mut longest_b64_run) = (0usize, 0u8, 0usize);
+        const FULL: u8 = UPPER | LOWER | DIGIT;
+        for &b in bytes {
+            let c = BYTE_CLASSES[b as usize];
+            punct += usize::from(c & PUNCT != 0);
+            non_ascii += usize::from(c & NON_ASCII != 0);
+            // All ones inside a run, zero outside (masks, not multiplies: shorter dependency chain).
+            let in_run = 0usize.wrapping_sub(usize::from(c & B64 != 0));
+            run = (run + 1) & in_run;
+            run_mix = (run_mix | c) & in_run as u8;
+            let full = 0usize.wrapping_sub(usize::from(run_mix & FULL == FULL));
+            longest_b64_run = longest_b64_run.max(run & full);
+        }
+        let hex_escapes = memchr::memmem::find_iter(bytes, b"\\x").count();
+        let n = bytes.len().max(1) as f32;
+        Shape {
+            punct_ratio: punct as f32 / n,
+            longest_b64_run,
+            hex_escape_density: (hex_escapes as f32 * 4.0 / n).min(1.0),
+            non_ascii_ratio: non_ascii as f32 / n,
+        }
+    }
+
+    /// A deterministic stream of test bytes (xorshift), without a dev-dependency.
+    fn pseudo_random(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn shape_stats_equal_the_byte_loop() {
+        let mut next = pseudo_random(42);
+        // Alphabets that make runs of every kind, long and short, across block edges.
+        let alphabets: [&[u8]; 4] = [
+            b"aB3+/=-_ \\x\n.",
+            b"aaaaaaaaaaaaaaaaaaaaB3",
+            b"AZaz09+/ \\xX\x80\xff\t",
+            b"abcXYZ0123456789",
+        ];
+        let mut texts: Vec<String> = vec![String::new(), "\\x".into(), "aB3".into()];
+        for round in 0..3000 {
+            let alphabet = alphabets[round % alphabets.len()];
+            let len = (next() % 400) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            texts.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        // Runs ending exactly on block edges, and one spanning several blocks.
+        for len in [63, 64, 65, 127, 128, 129, 200] {
+            texts.push(format!("{}aB3", "Q".repeat(len - 3)));
+            texts.push(format!("{} {}", "aB3".repeat(len / 3), "x".repeat(len)));
+            texts.push(format!("{}\\x{}", " ".repeat(len - 1), "aB3".repeat(50)));
+        }
+        for t in &texts {
+            let (a, b) = (shape_stats(t), shape_stats_reference(t));
+            assert_eq!(a.punct_ratio.to_bits(), b.punct_ratio.to_bits(), "{t:?}");
+            assert_eq!(a.longest_b64_run, b.longest_b64_run, "{t:?}");
+            assert_eq!(
+                a.hex_escape_density.to_bits(),
+                b.hex_escape_density.to_bits(),
+                "{t:?}"
+            );
+            assert_eq!(
+                a.non_ascii_ratio.to_bits(),
+                b.non_ascii_ratio.to_bits(),
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn class_masks_equal_the_table() {
+        let mut next = pseudo_random(7);
+        let mut blocks: Vec<[u8; 64]> = (0..4)
+            .map(|k| std::array::from_fn(|i| (k * 64 + i) as u8))
+            .collect();
+        for _ in 0..500 {
+            blocks.push(std::array::from_fn(|_| next() as u8));
+        }
+        for block in &blocks {
+            assert_eq!(class_masks(block), class_masks_scalar(block), "{block:?}");
+        }
     }
 }
