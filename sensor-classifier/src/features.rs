@@ -106,13 +106,16 @@ fn lang_salt(_lang: Lang) -> u64 {
     0
 }
 
-fn unigram_bucket(salt: u64, tok: &Token<'_>) -> usize {
-    (mix(tok.hash ^ salt) as usize) & (HASH_DIM - 1)
+fn unigram_bucket(salt: u64, hash: u64) -> usize {
+    (mix(hash ^ salt) as usize) & (HASH_DIM - 1)
 }
 
-fn bigram_bucket(salt: u64, prev: &Token<'_>, tok: &Token<'_>) -> usize {
-    (mix(prev.hash.rotate_left(23) ^ tok.hash ^ salt ^ BIGRAM_SALT) as usize) & (HASH_DIM - 1)
+fn bigram_bucket(salt: u64, prev: u64, hash: u64) -> usize {
+    (mix(prev.rotate_left(23) ^ hash ^ salt ^ BIGRAM_SALT) as usize) & (HASH_DIM - 1)
 }
+
+// A bucket counts at most every unigram and bigram of `TOKEN_BYTES`: it fits the u16 counts.
+const _: () = assert!(2 * TOKEN_BYTES < u16::MAX as usize);
 
 /// The feature vector of `text` scored as `lang`.
 pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
@@ -138,26 +141,28 @@ pub fn featurize(text: &str, lang: Lang) -> Vec<f32> {
 
     let hashed = &mut out[hash_offset()..];
     let salt = lang_salt(lang);
-    // Touched buckets as a bitmap: normalising visits them in ascending order
-    // (the same float sum whatever order tokens came in) without a sort.
+    // Integer counts (exact, like the float counts they replace, and a 1-cycle
+    // add), and the touched buckets as a bitmap: normalising visits them in
+    // ascending order (the same float sum whatever order tokens came in) without a sort.
+    let mut counts = [0u16; HASH_DIM];
     let mut touched = [0u64; HASH_DIM / 64];
     let mut bump = |bucket: usize| {
-        hashed[bucket] += 1.0;
+        counts[bucket] += 1;
         touched[bucket / 64] |= 1 << (bucket % 64);
     };
-    let mut prev: Option<Token<'_>> = None;
+    let mut prev: Option<u64> = None;
     for_each_token(prefix(text, TOKEN_BYTES), |tok| {
-        bump(unigram_bucket(salt, &tok));
-        if let Some(p) = &prev {
-            bump(bigram_bucket(salt, p, &tok));
+        bump(unigram_bucket(salt, tok.hash));
+        if let Some(p) = prev {
+            bump(bigram_bucket(salt, p, tok.hash));
         }
-        prev = Some(tok);
+        prev = Some(tok.hash);
     });
     let mut norm = 0f32;
     for_each_set_bit(&touched, |b| {
-        let v = &mut hashed[b];
-        *v = ln_1p_count(*v);
-        norm += *v * *v;
+        let v = ln_1p_count(f32::from(counts[b]));
+        hashed[b] = v;
+        norm += v * v;
     });
     if norm > 0.0 {
         let inv = HASH_NORM / norm.sqrt();
@@ -514,12 +519,12 @@ fn tokens_in_buckets(text: &str, lang: Lang, buckets: &[usize]) -> Vec<(usize, S
     let mut prev: Option<Token<'_>> = None;
     // Stops as soon as every bucket has its n-gram.
     try_for_each_token(text, |tok| {
-        let uni = unigram_bucket(salt, &tok);
+        let uni = unigram_bucket(salt, tok.hash);
         if buckets.contains(&uni) && !found.iter().any(|(b, _)| *b == uni) {
             found.push((uni, tok.display()));
         }
         if let Some(p) = &prev {
-            let bi = bigram_bucket(salt, p, &tok);
+            let bi = bigram_bucket(salt, p.hash, tok.hash);
             if buckets.contains(&bi) && !found.iter().any(|(b, _)| *b == bi) {
                 found.push((bi, format!("{} {}", p.display(), tok.display())));
             }
