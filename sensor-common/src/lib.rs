@@ -34,6 +34,8 @@ pub const KIND_ENOEXEC: u32 = 2;
 pub const KIND_CONTENT: u32 = 3;
 /// A tracked interpreter process exited.
 pub const KIND_EXIT: u32 = 4;
+/// No data: wakes a reader that armed `GATE_WAKE` before sleeping.
+pub const KIND_WAKE: u32 = 5;
 
 /// `ExecHeader::flags`.
 pub const FLAG_ARGV_TRUNCATED: u32 = 1 << 0;
@@ -194,6 +196,12 @@ pub const TRACK_NAME: u32 = 3;
 pub const TRACK_NAME_LEN: usize = 64;
 /// Largest piece of one read() carried by one content record.
 pub const READ_CHUNK_CAP: usize = 32 * 1024;
+/// One-byte reads (a shell reading a piped script, byte by byte so it never
+/// reads past the command it runs) are gathered up to this many bytes, or
+/// to the end of the line, into one content record instead of one record
+/// per byte: a shell runs nothing before it has read the line's newline.
+/// A power of two (masked index).
+pub const STAGE_CAP: usize = 128;
 
 /// Value of the `TRACKED` map (key: tgid of an interpreter process).
 #[repr(C)]
@@ -207,6 +215,13 @@ pub struct Tracked {
     /// Bytes read so far from a stream (pipe, socket): their offsets.
     pub stream: u64,
     pub name: [u8; TRACK_NAME_LEN],
+    /// Gathered one-byte reads not sent yet (see `STAGE_CAP`): their count,
+    /// fd, offset of the first and inode.
+    pub stage_len: u32,
+    pub stage_fd: u32,
+    pub stage_offset: u64,
+    pub stage_ino: u64,
+    pub stage: [u8; STAGE_CAP],
 }
 
 /// A piece of what a tracked interpreter read (phase 2 content capture).
@@ -237,6 +252,31 @@ pub struct ExitRecord {
     pub pid: u32,
     pub ktime_ns: u64,
 }
+
+/// A wakeup for the reader ([`KIND_WAKE`]): records are sent without
+/// waking user space (on a VM each wakeup is a self-IPI, a VM exit that
+/// costs the exec'ing task ~20 µs); the reader, before it sleeps, sets
+/// `GATE[GATE_WAKE]` and the next urgent record (exec, exit, end of a
+/// stream) is followed by one of these, sent with a forced wakeup.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WakeRecord {
+    pub kind: u32,
+    pub _pad: u32,
+}
+
+/// Indices of the global `GATE` array (one u64 each).
+/// Non-zero: the reader sleeps and wants a [`WakeRecord`] after the next
+/// urgent record. Written by user space, cleared by the kernel.
+pub const GATE_WAKE: u32 = 0;
+/// Entries in `TRACKED` (may over-count after LRU evictions, never
+/// under-count): zero lets every read(2) hook return at once.
+pub const GATE_TRACKED: u32 = 1;
+/// Entries in `READS` (same rule): zero lets `sys_exit_read` return at once.
+pub const GATE_READS: u32 = 2;
+/// Entries in `PENDING` (same rule): zero lets `sys_exit_execve` return at once.
+pub const GATE_PENDING: u32 = 3;
+pub const GATE_LEN: u32 = 4;
 
 /// Indices of the per-CPU `COUNTERS` array.
 pub const COUNTER_EXEC_DROPS: u32 = 0;

@@ -17,7 +17,7 @@ use aya_ebpf::{
         generated::{bpf_get_current_task, bpf_probe_read_user, bpf_probe_read_user_str},
     },
     macros::{map, tracepoint},
-    maps::LruHashMap,
+    maps::{LruHashMap, PerCpuArray},
     programs::TracePointContext,
 };
 use core::ffi::c_void;
@@ -25,7 +25,9 @@ use sensor_common::*;
 
 use crate::kernel::{off, read_ptr, read_u16, read_u32};
 use crate::scan::Scan;
-use crate::{at, bump, scratch, Scratch, CONFIG_PTR, EVENTS};
+use crate::{
+    at, bump, gate, gate_count, scratch, wake_reader, Scratch, BPF_NOEXIST, CONFIG_PTR, EVENTS,
+};
 
 /// Interpreter processes (tgid) whose script reads are captured.
 #[map]
@@ -87,16 +89,20 @@ fn ino_of(file: u64) -> u64 {
     read_ptr(inode + off!(inode_i_ino) as u64)
 }
 
+/// This CPU's decision slot, reset: the decision is built in place (a
+/// `Tracked` is too big for the exec path's share of the 512-byte stack).
 #[inline(always)]
-fn empty() -> Tracked {
-    Tracked {
-        mode: TRACK_NONE,
-        name_len: 0,
-        ino: 0,
-        captured: 0,
-        stream: 0,
-        name: [0; TRACK_NAME_LEN],
-    }
+fn decision() -> Option<&'static mut Tracked> {
+    let d = unsafe { &mut *DECIDED.get_ptr_mut(0)? };
+    d.valid = 0;
+    let t = &mut d.t;
+    t.mode = TRACK_NONE;
+    t.name_len = 0;
+    t.ino = 0;
+    t.captured = 0;
+    t.stream = 0;
+    t.stage_len = 0;
+    Some(t)
 }
 
 #[inline(always)]
@@ -104,10 +110,62 @@ fn save(t: &Tracked) {
     let pid = tgid();
     if t.mode == TRACK_NONE {
         // A previous program in this pid may have been tracked.
-        let _ = TRACKED.remove(pid);
+        untrack(pid);
+    } else if TRACKED.insert(pid, t, BPF_NOEXIST).is_ok() {
+        gate_count(GATE_TRACKED, true);
     } else {
         let _ = TRACKED.insert(pid, t, 0);
     }
+}
+
+/// The tracking decision of the exec being recorded on this CPU.
+#[repr(C)]
+pub struct Decided {
+    valid: u32,
+    _pad: u32,
+    t: Tracked,
+}
+
+#[map]
+static DECIDED: PerCpuArray<Decided> = PerCpuArray::with_max_entries(1, 0);
+
+/// The decision in this CPU's slot is complete; `commit` saves it once
+/// the exec record is out. The map updates stay out of the exec path, where
+/// the verifier meets many states (one per path through the record's
+/// sections) and would verify each of their branches once per state.
+#[inline(always)]
+fn decided() {
+    if let Some(d) = DECIDED.get_ptr_mut(0) {
+        unsafe { (*d).valid = 1 };
+    }
+}
+
+/// Save this CPU's pending decision (end of the exec programs).
+#[inline(never)]
+pub fn commit() {
+    let Some(d) = DECIDED.get_ptr_mut(0) else {
+        return;
+    };
+    let d = unsafe { &mut *d };
+    if d.valid == 0 {
+        return;
+    }
+    d.valid = 0;
+    save(&d.t);
+}
+
+/// Forget `pid`; true when it was tracked.
+#[inline(always)]
+fn untrack(pid: u32) -> bool {
+    // Cheap checks first: a lookup takes no lock, a delete does.
+    if gate(GATE_TRACKED) == 0 || unsafe { TRACKED.get(pid) }.is_none() {
+        return false;
+    }
+    if TRACKED.remove(pid).is_ok() {
+        gate_count(GATE_TRACKED, false);
+        return true;
+    }
+    false
 }
 
 /// Decide what the new program's script stream is, from the argv scan.
@@ -118,7 +176,9 @@ pub fn track_exec(s: &mut Scratch, pos: u32, bprm: u64, st: &Scan, family: u8) {
     }
     // At sched_process_exec the task is current.
     let task = unsafe { bpf_get_current_task() };
-    let mut t = empty();
+    let Some(t) = decision() else {
+        return;
+    };
     let exe_off = off!(bprm_executable) as u64;
     let exe = if exe_off == 0 {
         0
@@ -147,10 +207,10 @@ pub fn track_exec(s: &mut Scratch, pos: u32, bprm: u64, st: &Scan, family: u8) {
             bpf_probe_read_user_str(at(s, pos) as *mut c_void, 256, st.found as *const c_void)
         };
         if n > 1 {
-            track_path(s, pos, (n - 1) as u32, task, &mut t);
+            track_path(s, pos, (n - 1) as u32, task, t);
         }
     }
-    save(&t);
+    decided();
 }
 
 /// ENOEXEC: the shell reads the file it tried to exec (`data[off..off+len]`).
@@ -159,9 +219,11 @@ pub fn track_name(s: &mut Scratch, _pos: u32, off: u32, len: u32) {
     if !enabled() {
         return;
     }
-    let mut t = empty();
-    name_of(s, off, len, &mut t);
-    save(&t);
+    let Some(t) = decision() else {
+        return;
+    };
+    name_of(s, off, len, t);
+    decided();
 }
 
 /// A script path at `data[pos..pos+len]`: an fd path names an inode, any
@@ -276,6 +338,11 @@ fn name_matches(dentry: u64, t: &Tracked) -> bool {
 #[tracepoint(category = "syscalls", name = "sys_enter_read")]
 pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
     // { common 8; int nr; pad; fd @16; char *buf @24; size_t count @32 }
+    // Every read(2) on the host comes here: with nothing tracked, one
+    // array load is all it costs.
+    if gate(GATE_TRACKED) == 0 {
+        return 0;
+    }
     let pid = tgid();
     let Some(t) = TRACKED.get_ptr_mut(pid) else {
         return 0;
@@ -332,17 +399,26 @@ pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
         stream: stream as u32,
     };
     let tid = bpf_get_current_pid_tgid() as u32;
-    let _ = READS.insert(tid, pending, 0);
+    if READS.insert(tid, pending, BPF_NOEXIST).is_ok() {
+        gate_count(GATE_READS, true);
+    } else {
+        let _ = READS.insert(tid, pending, 0);
+    }
     0
 }
 
 #[tracepoint(category = "syscalls", name = "sys_exit_read")]
 pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
+    if gate(GATE_READS) == 0 {
+        return 0;
+    }
     let tid = bpf_get_current_pid_tgid() as u32;
     let Some(pending) = (unsafe { READS.get(tid) }).copied() else {
         return 0;
     };
-    let _ = READS.remove(tid);
+    if READS.remove(tid).is_ok() {
+        gate_count(GATE_READS, false);
+    }
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
     // End of file on a pipe, socket or tty; a regular file's reader may seek back.
@@ -369,12 +445,13 @@ fn send_end(pending: &PendingRead) -> Option<()> {
     }
     // Later reads of that stream are not the script.
     t.mode = TRACK_NONE;
+    flush_stage(t, pid);
     let header = content_header(pending, pid, 0, true);
     output_content(
         &header as *const ContentHeader as *const u8,
         CONTENT_HEADER as u64,
-        aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64,
     );
+    wake_reader();
     Some(())
 }
 
@@ -394,16 +471,17 @@ fn content_header(pending: &PendingRead, pid: u32, len: u32, last: bool) -> Cont
     }
 }
 
-/// One content record of `size` bytes at `record` into the ring buffer; a
-/// full ring is counted as a content drop.
+/// One content record of `size` bytes at `record` into the ring buffer
+/// (without a wakeup: see `wake_reader`); a full ring is counted as a
+/// content drop.
 #[inline(always)]
-fn output_content(record: *const u8, size: u64, wakeup: u64) {
+fn output_content(record: *const u8, size: u64) {
     let ret = unsafe {
         aya_ebpf::helpers::generated::bpf_ringbuf_output(
             &EVENTS as *const _ as *mut c_void,
             record as *mut c_void,
             size,
-            wakeup,
+            aya_ebpf::bindings::BPF_RB_NO_WAKEUP as u64,
         )
     };
     if ret != 0 {
@@ -422,6 +500,11 @@ fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
     if left == 0 {
         return None;
     }
+    if read == 1 {
+        return stage_byte(t, pending, pid, max);
+    }
+    // Bytes gathered before go first: records of a pid stay in order.
+    flush_stage(t, pid);
     let n = read.min(left).min(READ_CHUNK_CAP as u64) as u32;
     let n = core::hint::black_box(n) & (2 * READ_CHUNK_CAP as u32 - 1);
     let s = scratch()?;
@@ -446,13 +529,80 @@ fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
     // for every chunk would cost a context switch per byte. Chunks wait for
     // the next exec or exit record (which wake it) or its periodic drain;
     // the last chunk (limit reached) completes the stream, so it wakes.
-    let wakeup = if t.captured >= max {
-        aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64
-    } else {
-        aya_ebpf::bindings::BPF_RB_NO_WAKEUP as u64
-    };
-    output_content(base, size, wakeup);
+    output_content(base, size);
+    if t.captured >= max {
+        wake_reader();
+    }
     Some(())
+}
+
+/// Gather a one-byte read; send the gathered bytes at the end of a line,
+/// when the stage is full, or when the limit is reached.
+#[inline(always)]
+fn stage_byte(t: &mut Tracked, pending: &PendingRead, pid: u32, max: u64) -> Option<()> {
+    if t.stage_len > 0
+        && (t.stage_fd != pending.fd
+            || t.stage_ino != pending.ino
+            || t.stage_offset + t.stage_len as u64 != pending.offset)
+    {
+        flush_stage(t, pid);
+    }
+    if t.stage_len == 0 {
+        t.stage_fd = pending.fd;
+        t.stage_ino = pending.ino;
+        t.stage_offset = pending.offset;
+    }
+    let at = (t.stage_len as usize) & (STAGE_CAP - 1);
+    let byte: u8 =
+        unsafe { aya_ebpf::helpers::bpf_probe_read_user(pending.buf as *const u8) }.ok()?;
+    t.stage[at] = byte;
+    t.stage_len += 1;
+    t.captured += 1;
+    bump(COUNTER_CONTENT_BYTES, 1);
+    let last = t.captured >= max;
+    if byte == b'\n' || t.stage_len as usize >= STAGE_CAP || last {
+        send_stage(t, pid, last);
+        if last {
+            wake_reader();
+        }
+    }
+    Some(())
+}
+
+/// Send what is gathered, if anything (before any other record of `pid`).
+#[inline(always)]
+fn flush_stage(t: &mut Tracked, pid: u32) {
+    if t.stage_len > 0 {
+        send_stage(t, pid, false);
+    }
+}
+
+#[inline(never)]
+fn send_stage(t: &mut Tracked, pid: u32, last: bool) {
+    let len = t.stage_len.min(STAGE_CAP as u32);
+    t.stage_len = 0;
+    let Some(s) = scratch() else {
+        return;
+    };
+    let base = s as *mut Scratch as *mut u8;
+    let header = ContentHeader {
+        kind: KIND_CONTENT,
+        fd: t.stage_fd,
+        ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
+        pid,
+        tid: bpf_get_current_pid_tgid() as u32,
+        offset: t.stage_offset,
+        ino: t.stage_ino,
+        len,
+        last: last as u32,
+    };
+    unsafe {
+        core::ptr::write_unaligned(base as *mut ContentHeader, header);
+        core::ptr::copy_nonoverlapping(t.stage.as_ptr(), base.add(CONTENT_HEADER), STAGE_CAP);
+    }
+    let size =
+        CONTENT_HEADER as u64 + (core::hint::black_box(len) & (2 * STAGE_CAP as u32 - 1)) as u64;
+    output_content(base, size);
 }
 
 /// A tracked process exec'd a program that is not an interpreter: its
@@ -479,19 +629,24 @@ pub fn sched_process_exit(_ctx: TracePointContext) -> u32 {
 /// Stop tracking `pid` and tell user space its content is complete.
 #[inline(always)]
 fn finish(pid: u32) {
-    if unsafe { TRACKED.get(pid) }.is_none() {
+    if gate(GATE_TRACKED) == 0 {
         return;
     }
-    let _ = TRACKED.remove(pid);
+    // Bytes still gathered go before the exit record.
+    if let Some(t) = TRACKED.get_ptr_mut(pid) {
+        flush_stage(unsafe { &mut *t }, pid);
+    }
+    if !untrack(pid) {
+        return;
+    }
     let record = ExitRecord {
         kind: KIND_EXIT,
         pid,
         ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
     };
-    // Forced: chunks before it did not wake user space (see send_chunk), so
-    // the ring's adaptive wakeup would not fire for this record either.
-    let force = aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64;
-    if EVENTS.output::<ExitRecord>(&record, force).is_err() {
+    let quiet = aya_ebpf::bindings::BPF_RB_NO_WAKEUP as u64;
+    if EVENTS.output::<ExitRecord>(&record, quiet).is_err() {
         bump(COUNTER_CONTENT_DROPS, 1);
     }
+    wake_reader();
 }

@@ -14,6 +14,10 @@
 //! user space resolved from the running kernel's BTF and passed in `CONFIG`.
 #![no_std]
 #![no_main]
+// atomic_xadd: the bpf target has no compare-and-swap, so core's atomics
+// lack fetch_add; the intrinsic lowers to BPF's atomic add.
+#![allow(internal_features)]
+#![feature(core_intrinsics)]
 
 mod content;
 mod kernel;
@@ -40,7 +44,7 @@ static CONFIG: Global<Config> = Global::new(unsafe { core::mem::zeroed() });
 
 /// Exec, ENOEXEC, content and exit records for user space.
 #[map]
-static EVENTS: RingBuf = RingBuf::with_byte_size(16 * 1024 * 1024, 0);
+static EVENTS: RingBuf = RingBuf::with_byte_size(4 * 1024 * 1024, 0);
 
 /// Interpreter basenames (NUL-padded) -> option grammar. Filled by user space.
 #[map]
@@ -58,6 +62,59 @@ static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
 /// execve calls made by shells, kept from sys_enter to sys_exit (key: tid).
 #[map]
 static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(8192, 0);
+
+/// Global gates and the reader's wakeup request; see `GATE_*`.
+#[map]
+static GATE: Array<u64> = Array::with_max_entries(GATE_LEN, 0);
+
+#[inline(always)]
+fn gate(index: u32) -> u64 {
+    match GATE.get_ptr(index) {
+        Some(p) => unsafe { core::ptr::read_volatile(p) },
+        // Unreachable (constant index): stay on the careful path.
+        None => u64::MAX,
+    }
+}
+
+#[inline(always)]
+fn gate_add(index: u32, by: u64) {
+    if let Some(p) = GATE.get_ptr_mut(index) {
+        // One atomic add (BPF_XADD): entries come and go on every CPU.
+        unsafe {
+            core::intrinsics::atomic_xadd::<u64, u64, { core::intrinsics::AtomicOrdering::Relaxed }>(
+                p, by,
+            )
+        };
+    }
+}
+
+/// A map entry counted by `gate` was inserted (`true`) or removed.
+#[inline(always)]
+fn gate_count(index: u32, inserted: bool) {
+    gate_add(index, if inserted { 1 } else { u64::MAX });
+}
+
+/// After an urgent record: wake the reader if it asked to be woken.
+/// The record is committed before the flag is read (the commit is a full
+/// barrier), so a reader that arms the flag and then drains once more
+/// either sees that record or gets this wakeup. Called once at the end of
+/// a program (not inlined where many verifier states meet).
+#[inline(never)]
+fn wake_reader() {
+    let Some(p) = GATE.get_ptr_mut(GATE_WAKE) else {
+        return;
+    };
+    if unsafe { core::ptr::read_volatile(p) } == 0 {
+        return;
+    }
+    unsafe { core::ptr::write_volatile(p, 0) };
+    let record = WakeRecord {
+        kind: KIND_WAKE,
+        _pad: 0,
+    };
+    let force = aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64;
+    let _ = EVENTS.output::<WakeRecord>(&record, force);
+}
 
 #[repr(C)]
 pub struct Scratch {
@@ -77,6 +134,8 @@ pub struct Pending {
 }
 
 const MASK: u32 = DATA_CAP as u32 - 1;
+/// `bpf_map_update_elem` flag: only insert a new key.
+const BPF_NOEXIST: u64 = 1;
 const ENOEXEC: i64 = 8;
 const S_IFMT: u32 = 0o170000;
 const S_IFREG: u32 = 0o100000;
@@ -112,6 +171,9 @@ pub fn sched_process_exec(ctx: BtfTracePointContext) -> u32 {
     if on_exec(task, bprm).is_none() {
         // Not an interpreter (any more): its reads are no script of ours.
         content::exec_replaced();
+    } else {
+        content::commit();
+        wake_reader();
     }
     0
 }
@@ -266,9 +328,8 @@ fn submit(s: &mut Scratch, pos: u32, drop_counter: u32) {
             &EVENTS as *const _ as *mut _,
             s as *mut Scratch as *mut _,
             size,
-            // Forced: content chunks do not wake user space (content.rs),
-            // so with some still unread the adaptive wakeup would not fire.
-            aya_ebpf::bindings::BPF_RB_FORCE_WAKEUP as u64,
+            // The reader is woken only when it asked to be (wake_reader).
+            aya_ebpf::bindings::BPF_RB_NO_WAKEUP as u64,
         )
     };
     if ret != 0 {
@@ -423,7 +484,11 @@ fn remember_exec(filename: u64, argv: u64) {
         family: interp.family as u32,
         _pad: 0,
     };
-    let _ = PENDING.insert(tid, pending, 0);
+    if PENDING.insert(tid, pending, BPF_NOEXIST).is_ok() {
+        gate_count(GATE_PENDING, true);
+    } else {
+        let _ = PENDING.insert(tid, pending, 0);
+    }
 }
 
 #[tracepoint(category = "syscalls", name = "sys_exit_execve")]
@@ -440,17 +505,26 @@ pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
 
 #[inline(always)]
 fn on_exec_exit(ctx: &TracePointContext) {
+    // Most execve callers are no shells: nothing pending anywhere.
+    if gate(GATE_PENDING) == 0 {
+        return;
+    }
     let tid = bpf_get_current_pid_tgid() as u32;
     let Some(pending) = (unsafe { PENDING.get(tid) }).copied() else {
         return;
     };
-    let _ = PENDING.remove(tid);
+    if PENDING.remove(tid).is_ok() {
+        gate_count(GATE_PENDING, false);
+    }
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
     if ret != -ENOEXEC {
         return;
     }
-    let _ = on_enoexec(&pending);
+    if on_enoexec(&pending).is_some() {
+        content::commit();
+        wake_reader();
+    }
 }
 
 /// The shell keeps running and reads the `#!`-less file itself.

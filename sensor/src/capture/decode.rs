@@ -3,7 +3,7 @@
 use sensor_common::{
     ContentHeader, ExecHeader, ExitRecord, FLAG_ARGV_TRUNCATED, FLAG_ARG_IS_DASH,
     FLAG_CWD_TRUNCATED, FLAG_SCAN_EXHAUSTED, FLAG_SCRIPT_ARG, FLAG_SEEN_C, FLAG_SEEN_M,
-    FLAG_SEEN_S, FLAG_STDIN_PATH, KIND_CONTENT, KIND_ENOEXEC, KIND_EXEC, KIND_EXIT,
+    FLAG_SEEN_S, FLAG_STDIN_PATH, KIND_CONTENT, KIND_ENOEXEC, KIND_EXEC, KIND_EXIT, KIND_WAKE,
 };
 
 use crate::event::{ExecEvent, RawString, Script, StdinInfo, StdinKind};
@@ -26,7 +26,8 @@ pub enum Record {
     Exit {
         pid: u32,
     },
-    /// A busybox applet that is not a shell: not an interpreter exec.
+    /// A busybox applet that is not a shell (not an interpreter exec), or a
+    /// wakeup record (no data).
     Ignored,
 }
 
@@ -120,6 +121,7 @@ pub fn decode(bytes: &[u8], limits: DecodeLimits, clock: &Clock) -> Result<Recor
             let h: ExitRecord = read_struct(bytes).ok_or_else(|| err("exit record"))?;
             Ok(Record::Exit { pid: h.pid })
         }
+        KIND_WAKE => Ok(Record::Ignored),
         _ => Err(err("unknown kind")),
     }
 }

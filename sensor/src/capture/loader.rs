@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use aya::{
-    maps::{HashMap as BpfHashMap, MapData, PerCpuArray, RingBuf},
+    maps::{Array, HashMap as BpfHashMap, MapData, PerCpuArray, RingBuf},
     programs::{BtfTracePoint, TracePoint},
     Btf, Ebpf, EbpfLoader,
 };
@@ -21,6 +21,8 @@ pub struct Loaded {
     pub ebpf: Ebpf,
     pub events: RingBuf<MapData>,
     pub counters: PerCpuArray<MapData, u64>,
+    /// `GATE_*` words; the reader arms its wakeup here.
+    pub gate: Array<MapData, u64>,
 }
 
 /// Refuse early, with a message that says what to do, when capture cannot work.
@@ -133,10 +135,13 @@ pub fn load(config: &CaptureConfig) -> Result<Loaded, CaptureError> {
         .map_err(|err| CaptureError::Kernel(format!("ring buffer EVENTS: {err}")))?;
     let counters = PerCpuArray::try_from(take_map(&mut ebpf, "COUNTERS")?)
         .map_err(|err| CaptureError::Kernel(format!("map COUNTERS: {err}")))?;
+    let gate = Array::try_from(take_map(&mut ebpf, "GATE")?)
+        .map_err(|err| CaptureError::Kernel(format!("map GATE: {err}")))?;
     Ok(Loaded {
         ebpf,
         events,
         counters,
+        gate,
     })
 }
 

@@ -74,8 +74,18 @@
 //! # Ok(()) }
 //! ```
 //! [`Capture::start`] must run inside a tokio runtime; events come through a
-//! bounded channel (`channel_capacity`): a consumer that falls behind makes
-//! the kernel ring buffer fill, and those drops are counted, never silent.
+//! bounded channel (`channel_capacity`). The reader never waits for the
+//! consumer: when the channel is full the record is dropped and counted
+//! (`exec_drops` / `content_drops`, like a full ring buffer), so a stalled
+//! consumer never backs up the kernel ring buffer (which every CPU shares).
+//!
+//! # Wakeups
+//! The kernel sends every record without waking the reader: on a VM a
+//! ring-buffer wakeup is a self-IPI (a VM exit) that cost each interpreter
+//! exec ~20 µs of its own time. While records keep coming the reader polls
+//! the ring every [`POLL`]; once it has been idle for [`LINGER`] it asks the
+//! kernel for a wakeup (`GATE[GATE_WAKE]`) and sleeps: the next exec, exit
+//! or end-of-stream record is followed by a wakeup record.
 
 pub mod decode;
 pub mod loader;
@@ -84,7 +94,7 @@ pub mod offsets;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use aya::maps::{MapData, PerCpuArray, RingBuf};
+use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 
@@ -108,6 +118,13 @@ pub const DEFAULT_INTERPRETERS: &[&str] = &[
     "pypy3",
 ];
 
+/// Default ring buffer size. User space maps it twice (resident twice
+/// once it has wrapped), so it is most of the sensor's memory it can
+/// choose. Sized from measured record sizes (see the `ring_budget` note in
+/// the commit history / REPORT): it holds well over a second of the
+/// machine's full exec rate with the reader stalled.
+pub const DEFAULT_RING_BUFFER_BYTES: u32 = 4 * 1024 * 1024;
+
 /// Load-time settings of the capture.
 #[derive(Debug, Clone)]
 pub struct CaptureConfig {
@@ -123,7 +140,8 @@ pub struct CaptureConfig {
     /// Iterations (arguments, or 127-byte pieces of long ones) the kernel may
     /// spend scanning argv past the window for the script argument.
     pub scan_budget: u32,
-    /// Ring buffer size in bytes (rounded up to a power of two).
+    /// Ring buffer size in bytes (rounded up to a power of two, at least
+    /// 64 KiB). See [`DEFAULT_RING_BUFFER_BYTES`].
     pub ring_buffer_bytes: u32,
     /// Script bytes copied per interpreter process from its reads (0: off;
     /// see "Content capture" above).
@@ -140,7 +158,7 @@ impl Default for CaptureConfig {
             max_argv_bytes: 4096,
             max_script_arg_bytes: 8192,
             scan_budget: 65_536,
-            ring_buffer_bytes: 16 * 1024 * 1024,
+            ring_buffer_bytes: DEFAULT_RING_BUFFER_BYTES,
             max_content_bytes: 64 * 1024,
             channel_capacity: 16_384,
         }
@@ -224,9 +242,10 @@ pub struct Stats {
     pub events: u64,
     /// Interpreter execs the kernel saw (delivered or not).
     pub kernel_execs: u64,
-    /// Exec records lost because the ring buffer was full.
+    /// Exec records lost because the ring buffer was full, or the channel
+    /// to the consumer was (the reader drops rather than waits).
     pub exec_drops: u64,
-    /// Content records lost because the ring buffer was full.
+    /// Content and exit records lost the same ways.
     pub content_drops: u64,
     /// Records user space could not decode.
     pub decode_errors: u64,
@@ -243,6 +262,9 @@ impl Stats {
 struct UserCounters {
     events: AtomicU64,
     decode_errors: AtomicU64,
+    /// Dropped because the consumer's channel was full.
+    exec_drops: AtomicU64,
+    content_drops: AtomicU64,
 }
 
 /// A running capture. Dropping it detaches the programs.
@@ -270,7 +292,14 @@ impl Capture {
         // SAFETY: the RingBuf owns its map fd for as long as the AsyncFd owns it.
         let events = unsafe { AsyncFd::register(loaded.events) }
             .map_err(|err| CaptureError::Kernel(format!("polling the ring buffer: {err}")))?;
-        let reader = tokio::spawn(read_loop(events, tx, user.clone(), limits, stop_rx));
+        let reader = tokio::spawn(read_loop(
+            events,
+            loaded.gate,
+            tx,
+            user.clone(),
+            limits,
+            stop_rx,
+        ));
         Ok((
             Self {
                 ebpf: Some(loaded.ebpf),
@@ -294,8 +323,10 @@ impl Capture {
         Stats {
             events: self.user.events.load(Ordering::Relaxed),
             kernel_execs: kernel(sensor_common::COUNTER_EXECS_SEEN),
-            exec_drops: kernel(sensor_common::COUNTER_EXEC_DROPS),
-            content_drops: kernel(sensor_common::COUNTER_CONTENT_DROPS),
+            exec_drops: kernel(sensor_common::COUNTER_EXEC_DROPS)
+                + self.user.exec_drops.load(Ordering::Relaxed),
+            content_drops: kernel(sensor_common::COUNTER_CONTENT_DROPS)
+                + self.user.content_drops.load(Ordering::Relaxed),
             decode_errors: self.user.decode_errors.load(Ordering::Relaxed),
         }
     }
@@ -325,57 +356,71 @@ impl Drop for Capture {
 
 /// How often the reader drains the ring buffer without being woken.
 const CONTENT_DRAIN: std::time::Duration = std::time::Duration::from_millis(20);
+/// While records keep coming, the reader polls this often instead of
+/// having the kernel wake it per record.
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(1);
+/// Idle this long, the reader asks the kernel for a wakeup and sleeps.
+pub const LINGER: std::time::Duration = std::time::Duration::from_millis(3);
 
 async fn read_loop(
     mut ring: AsyncFd<RingBuf<MapData>>,
+    mut gate: Array<MapData, u64>,
     tx: mpsc::Sender<CaptureEvent>,
     user: Arc<UserCounters>,
     limits: DecodeLimits,
     mut stop: oneshot::Receiver<()>,
 ) {
-    const BATCH: usize = 1024;
     // Wall time = boot time + offset; re-read the offset now and then so NTP
     // steps and slews show up in event times.
     const CLOCK_RESYNC: std::time::Duration = std::time::Duration::from_secs(10);
     let mut clock = Clock::now();
     let mut synced = std::time::Instant::now();
+    let mut last_record = std::time::Instant::now();
     let mut stopping = false;
     loop {
         if synced.elapsed() > CLOCK_RESYNC {
             clock = Clock::now();
             synced = std::time::Instant::now();
         }
-        // Decode what is available (bounded, so the ring is not held long).
-        let mut batch = Vec::new();
-        {
-            let rb = ring.get_mut();
-            while batch.len() < BATCH {
-                let Some(item) = rb.next() else { break };
-                match decode::decode(&item, limits, &clock) {
-                    Ok(record) => batch.extend(to_event(record, &user)),
-                    Err(err) => {
-                        user.decode_errors.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!("{err}");
-                    }
-                }
-            }
+        let (read, more) = match drain(ring.get_mut(), &tx, &user, limits, &clock) {
+            Some(drained) => drained,
+            None => return,
+        };
+        if read > 0 {
+            last_record = std::time::Instant::now();
         }
-        let full = batch.len() == BATCH;
-        for event in batch {
-            if tx.send(event).await.is_err() {
-                return;
-            }
-        }
-        if full {
+        if more {
+            // Let the consumer run between batches.
+            tokio::task::yield_now().await;
             continue;
         }
         if stopping {
             return;
         }
-        // Wait for more; on stop, drain once more (programs are detached).
-        // Content chunks do not wake us (the kernel side batches them until
-        // the next exec or exit record): drain them now and then anyway, so
-        // a script still being read is seen up to CONTENT_DRAIN ago.
+        if last_record.elapsed() < LINGER {
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = &mut stop => stopping = true,
+            }
+            continue;
+        }
+        // Idle: ask for a wakeup, then look once more: a record committed
+        // before the request saw no flag, and is in the ring by now.
+        if let Err(err) = gate.set(sensor_common::GATE_WAKE, 1, 0) {
+            tracing::error!("arming the ring-buffer wakeup failed: {err}");
+        }
+        std::sync::atomic::fence(Ordering::SeqCst);
+        match drain(ring.get_mut(), &tx, &user, limits, &clock) {
+            None => return,
+            Some((read, _)) if read > 0 => {
+                last_record = std::time::Instant::now();
+                continue;
+            }
+            Some(_) => {}
+        }
+        // Wait for a wakeup; on stop, drain once more (programs are
+        // detached). Content chunks never wake us: drain them now and then
+        // anyway, so a script still being read is seen up to CONTENT_DRAIN ago.
         tokio::select! {
             _ = tokio::time::sleep(CONTENT_DRAIN) => {}
             guard = ring.readable_mut() => match guard {
@@ -390,12 +435,57 @@ async fn read_loop(
     }
 }
 
-fn to_event(record: Record, user: &UserCounters) -> Option<CaptureEvent> {
-    Some(match record {
-        Record::Exec(exec) => {
-            user.events.fetch_add(1, Ordering::Relaxed);
-            CaptureEvent::Exec(exec)
+/// Decode and hand over up to one batch of records. Returns how many
+/// records were read and whether more may be waiting, or `None` once the
+/// consumer is gone. Never waits for the consumer: a record that finds the
+/// channel full is dropped and counted.
+fn drain(
+    rb: &mut RingBuf<MapData>,
+    tx: &mpsc::Sender<CaptureEvent>,
+    user: &UserCounters,
+    limits: DecodeLimits,
+    clock: &Clock,
+) -> Option<(usize, bool)> {
+    const BATCH: usize = 1024;
+    let mut read = 0;
+    while read < BATCH {
+        let Some(item) = rb.next() else {
+            return Some((read, false));
+        };
+        read += 1;
+        let event = match decode::decode(&item, limits, clock) {
+            Ok(record) => to_event(record),
+            Err(err) => {
+                user.decode_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("{err}");
+                None
+            }
+        };
+        drop(item);
+        let Some(event) = event else { continue };
+        let exec = matches!(event, CaptureEvent::Exec(_));
+        match tx.try_send(event) {
+            Ok(()) if exec => {
+                user.events.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let counter = if exec {
+                    &user.exec_drops
+                } else {
+                    &user.content_drops
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return None,
         }
+    }
+    Some((read, true))
+}
+
+fn to_event(record: Record) -> Option<CaptureEvent> {
+    Some(match record {
+        Record::Exec(exec) => CaptureEvent::Exec(exec),
         Record::Content {
             pid,
             fd,
