@@ -1006,6 +1006,7 @@ def generate():
     out += _expand(rnd, PY_FILE_MAL, "python", "file", M, "T1059.006", 4)
     out += _expand(rnd, PY_FILE_BEN, "python", "file", B, None, 4)
     out += generate_packages()
+    out += generate_oneliners()
     return out
 
 
@@ -1171,4 +1172,74 @@ def generate_packages():
             name = rnd.choice(PKG_NAMES)
             body = template.replace("{base}", "build_py").replace("{name}", name).replace("{pkg}", name.replace("-", "_")).replace("{desc}", rnd.choice(DESCS))
             out.append(("python", "file", B, None, fill(body)))
+    return out
+
+
+# --- benign one-liners, composed: producer [| filter ...] [> sink] ----------------
+# Everyday shell as admins and developers type it (the style of Q&A sites and
+# runbooks): discovery commands such as whoami/ifconfig/cat /etc/passwd are here
+# too, because admins run them far more often than attackers do.
+PRODUCERS = [
+    "find {dir} -name '{pat}'", "find {dir} -type f -name '{pat}'", "find {dir} -type d -empty", "find {dir} -mtime -{n}",
+    "find {dir} -size +{n}M", "find . -maxdepth {d} -type f", "find {dir} -user {user}", "find {dir} -perm 644",
+    "find {dir} -newer {file}", "find {dir} -iname '*{word}*'", "ls -la {dir}", "ls -lt {dir}", "ls -1 {dir}/{pat}",
+    "cat {file}", "cat /etc/passwd", "cat /etc/group", "cat /etc/hosts", "cat /etc/resolv.conf", "cat /proc/meminfo",
+    "cat /proc/cpuinfo", "getent passwd", "ps aux", "ps -ef", "ps -eo pid,ppid,cmd,%mem --sort=-%mem", "pgrep -a {svc}",
+    "df -h", "du -sh {dir}/*", "du -ah {dir}", "free -m", "uptime", "who", "w", "last -n {n}", "whoami", "id", "id -un",
+    "uname -a", "uname -r", "hostname", "hostname -I", "ifconfig", "ifconfig eth0", "ip addr show", "ip route", "ip -4 addr",
+    "netstat -tulpn", "netstat -an", "ss -ltnp", "lsof -i :{port}", "lsof -p {n}", "mount", "lsblk", "dmesg",
+    "env", "printenv", "history", "crontab -l", "systemctl list-units --type=service", "journalctl -u {svc} --since today",
+    "docker ps -a", "docker images", "kubectl get pods -A", "git log --oneline", "git status --short", "git diff --stat",
+    "grep -rn '{word}' {dir}", "grep -ril '{word}' {dir}", "zgrep '{word}' /var/log/syslog.*.gz", "tail -n {n} {file}",
+    "head -n {n} {file}", "sort {file}", "awk -F: '{{print $1}}' /etc/passwd", "cut -d, -f{d} {file}", "echo $PATH",
+    "echo $HOME", "date +%s", "seq 1 {n}", "ls /proc | grep -E '^[0-9]+$'", "stat -c '%U %G %a' {file}", "file {file}",
+    "md5sum {dir}/*", "sha256sum {file}", "tar -tzf {arch}", "unzip -l {arch}", "dpkg -l", "rpm -qa", "apt list --installed",
+    "pip list", "npm ls --depth=0", "locate {word}", "which {svc}", "type -a python3", "ssh {user}@{host} uptime",
+    "ssh {host} 'df -h /'", "curl -sI https://{host}", "curl -s https://{host}/api/v1/status", "wget -qO- https://{host}/robots.txt",
+    "dig +short {host}", "nslookup {host}", "ping -c {d} {host}", "traceroute {host}", "openssl s_client -connect {host}:443 -brief",
+]
+FILTERS = [
+    "grep '{word}'", "grep -v '{word}'", "grep -i {word}", "grep -c {word}", "grep -E '{word}|{word2}'", "awk '{{print ${d}}}'",
+    "awk '$3 > {n}'", "sort", "sort -rn", "sort | uniq -c | sort -rn", "uniq", "head -n {n}", "tail -n {n}", "wc -l",
+    "cut -d' ' -f{d}", "cut -d: -f1", "tr '[:lower:]' '[:upper:]'", "tr -d '\\n'", "sed 's/{word}/{word2}/g'", "sed -n '{d},{n}p'",
+    "column -t", "less", "xargs ls -l", "xargs -r rm -f", "xargs -I{{}} cp {{}} {dest}", "xargs -n1 basename", "xargs du -ch | tail -1",
+    "xargs grep -l '{word}'", "xargs -0 chmod 644", "tee {out}", "nl", "paste -sd,", "jq '.items[].metadata.name'", "rev | cut -d/ -f1 | rev",
+]
+SINKS = ["", "", "", " > {out}", " >> {out}", " 2>/dev/null", " | tee -a {out}", " > /dev/null 2>&1"]
+EXEC_ACTIONS = [
+    "-exec rm {{}} \\;", "-exec chmod 755 {{}} \\;", "-exec ls -l {{}} +", "-exec grep -H '{word}' {{}} \\;", "-exec mv {{}} {dest} \\;",
+    "-exec cp {{}} {dest} \\;", "-exec gzip {{}} \\;", "-exec wc -l {{}} +", "-exec sed -i 's/{word}/{word2}/' {{}} \\;", "-delete",
+    "-exec du -h {{}} +", "-exec {script} {{}} \\;", "-exec sh -c 'echo \"$1\"' _ {{}} \\;", "-print0 | xargs -0 rm -f", "-exec chown {user} {{}} +",
+]
+WORDS = ["error", "warning", "TODO", "foo", "bar", "timeout", "main", "root", "nginx", "java", "python", "docker", "failed", "GET", "404", "user", "config", "version"]
+PATS = ["*.log", "*.txt", "*.py", "*.sh", "*.c", "*.conf", "*.bak", "*.tmp", "*.jpg", "*.mp3", "*.gz", "*.java", "*.html", "*~", "core", ".DS_Store"]
+FILES = ["file.txt", "data.csv", "/var/log/syslog", "/var/log/messages", "access.log", "input.txt", "/etc/fstab", "list.txt", "$file", "output.log", "/tmp/out.txt", "~/.bashrc", "config.yaml"]
+ARCHS = ["backup.tar.gz", "archive.zip", "release.tgz", "/tmp/files.tar.gz"]
+DESTS = ["/backup/", "/tmp/", "../archive/", "$HOME/old/", "/mnt/usb/", "dest/"]
+SCRIPTS = ["./process.sh", "/usr/local/bin/convert.sh", "/tmp/fix.sh", "~/bin/rename.sh", "./script.py", "/opt/tools/scan.sh"]
+BHOSTS = ["example.com", "server1", "db01.internal", "10.0.0.12", "192.168.1.10", "host.local", "build-box", "github.com"]
+
+
+def generate_oneliners(count=900):
+    rnd = random.Random(99)
+    out = []
+    for _ in range(count):
+        r = rnd.random()
+        if r < 0.25:
+            cmd = "find " + rnd.choice(["{dir}", ".", "/", "~"]) + rnd.choice([" -name '{pat}'", " -type f -name '{pat}'", " -mtime +{n}", " -iname '*{word}*'", " -type f -size +{n}k", ""]) + " " + rnd.choice(EXEC_ACTIONS)
+        else:
+            cmd = rnd.choice(PRODUCERS)
+            for _ in range(rnd.choice([0, 1, 1, 1, 2, 2, 3])):
+                cmd += " | " + rnd.choice(FILTERS)
+            cmd += rnd.choice(SINKS)
+        if rnd.random() < 0.12:
+            cmd = "sudo " + cmd
+        cmd = cmd.format(
+            dir=rnd.choice(DIRS + ["/var/log", "/home/user", "/etc", "/usr/local", "/tmp", "src", "/opt"]), pat=rnd.choice(PATS),
+            n=rnd.randint(1, 200), d=rnd.randint(1, 5), user=rnd.choice(USERS + ["www-data", "root", "ubuntu", "$USER"]),
+            file=rnd.choice(FILES), word=rnd.choice(WORDS), word2=rnd.choice(WORDS), svc=rnd.choice(SVCS), port=rnd.choice(PORTS),
+            host=rnd.choice(BHOSTS), arch=rnd.choice(ARCHS), dest=rnd.choice(DESTS), out=rnd.choice(["out.txt", "result.log", "/tmp/list.txt", "report.csv"]),
+            script=rnd.choice(SCRIPTS),
+        )
+        out.append(("bash", "inline", B, None, cmd))
     return out

