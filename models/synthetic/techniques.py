@@ -961,12 +961,25 @@ if __name__ == "__main__":
 ]
 
 
-def _expand(rnd, templates, lang, kind, label, technique, per):
+# How a one-liner reaches a shell in the wild: typed, wrapped in `sh -c`, chained
+# after a `cd`, silenced, backgrounded.
+WRAPPERS = [
+    "{c}", "{c}", "{c}", "sh -c '{c}'", "bash -c \"{c}\"", "cd /tmp; {c}", "{c} 2>/dev/null", "{c} &", "nohup {c} >/dev/null 2>&1 &",
+    "{c}; echo done", "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; {c}", "{c} || true",
+]
+
+
+def _expand(rnd, templates, lang, kind, label, technique, per, wrap=False):
     fill = Filler(rnd)
     out = []
     for t in templates:
         for _ in range(per):
-            out.append((lang, kind, label, technique, fill(t)))
+            text = fill(t)
+            if wrap and "\n" not in text:
+                # Only quote with a quote character the command does not use.
+                choices = [w for w in WRAPPERS if not ("'{c}'" in w and "'" in text) and not ('"{c}"' in w and '"' in text)]
+                text = rnd.choice(choices).replace("{c}", text)
+            out.append((lang, kind, label, technique, text))
     return out
 
 
@@ -985,19 +998,19 @@ def generate():
     rnd = random.Random(20261123)
     mal_pools = [SHELL_ESCAPES, REVERSE_SHELLS, DOWNLOAD_RUN, DECODE_EXEC, PERSISTENCE, ACCOUNTS, CREDENTIALS, EVASION, MINERS, CONTAINER_ESCAPE, EXFIL]
     out = []
-    out += _expand(rnd, SHELL_ESCAPES, "bash", "inline", M, "T1548", 3)
-    out += _expand(rnd, REVERSE_SHELLS, "bash", "inline", M, "T1059.004", 3)
-    out += _expand(rnd, DOWNLOAD_RUN, "bash", "inline", M, "T1105", 3)
-    out += _expand(rnd, DECODE_EXEC, "bash", "inline", M, "T1140", 3)
-    out += _expand(rnd, PERSISTENCE, "bash", "inline", M, "T1053", 3)
-    out += _expand(rnd, ACCOUNTS, "bash", "inline", M, "T1136", 3)
-    out += _expand(rnd, CREDENTIALS, "bash", "inline", M, "T1552", 3)
-    out += _expand(rnd, EVASION, "bash", "inline", M, "T1070", 3)
-    out += _expand(rnd, MINERS, "bash", "inline", M, "T1496", 3)
-    out += _expand(rnd, CONTAINER_ESCAPE, "bash", "inline", M, "T1611", 3)
-    out += _expand(rnd, EXFIL, "bash", "inline", M, "T1041", 3)
+    out += _expand(rnd, SHELL_ESCAPES, "bash", "inline", M, "T1548", 4, wrap=True)
+    out += _expand(rnd, REVERSE_SHELLS, "bash", "inline", M, "T1059.004", 4, wrap=True)
+    out += _expand(rnd, DOWNLOAD_RUN, "bash", "inline", M, "T1105", 4, wrap=True)
+    out += _expand(rnd, DECODE_EXEC, "bash", "inline", M, "T1140", 4, wrap=True)
+    out += _expand(rnd, PERSISTENCE, "bash", "inline", M, "T1053", 4, wrap=True)
+    out += _expand(rnd, ACCOUNTS, "bash", "inline", M, "T1136", 4, wrap=True)
+    out += _expand(rnd, CREDENTIALS, "bash", "inline", M, "T1552", 4, wrap=True)
+    out += _expand(rnd, EVASION, "bash", "inline", M, "T1070", 4, wrap=True)
+    out += _expand(rnd, MINERS, "bash", "inline", M, "T1496", 4, wrap=True)
+    out += _expand(rnd, CONTAINER_ESCAPE, "bash", "inline", M, "T1611", 4, wrap=True)
+    out += _expand(rnd, EXFIL, "bash", "inline", M, "T1041", 4, wrap=True)
     out += _chain(rnd, mal_pools, "bash", M, "T1059.004", 120)
-    out += _expand(rnd, BENIGN, "bash", "inline", B, None, 4)
+    out += _expand(rnd, BENIGN, "bash", "inline", B, None, 5, wrap=True)
     out += _expand(rnd, DOCKERFILE_RUN, "bash", "inline", B, None, 5)
     out += _expand(rnd, ENTRYPOINTS, "bash", "file", B, None, 6)
     out += _chain(rnd, [BENIGN, DOCKERFILE_RUN], "bash", B, None, 120)

@@ -453,9 +453,9 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "binary_shell_escape",
         evidence: "makes an ordinary program run a shell (find -exec sh, !sh, system(\"/bin/sh\"), --shell-escape, checkpoint actions)",
         all_of: &[&[
-            "-exec", "!/bin/", "! /bin/", "!sh", "!bash", "system(", "exec ", "exec(", "execute(", "shell-escape", "write18", "checkpoint-action", "proxycommand", "use-askpass", "script-security", "unixexec", ".shell", "spawn",
+            "-exec", "!/bin/", "! /bin/", "!sh", "!bash", "system(", "exec ", "exec(", "execute(", "shell-escape", "write18", "checkpoint-action", "proxycommand", "use-askpass", "script-security", "unixexec", ".shell",
         ]],
-        confirm: Confirm::Regex(r"-exec\s+(/usr)?(/bin/)?(ba|da|z|k)?sh\s*(-[pi]\s*)?(\\;|;|\+|$|\n)|(^|\n|:|\\)\s*!\s*(/usr)?(/bin/)?(ba|da|z|k)?sh\b|\b(system|exec|execute|popen|spawn)\s*\(?\s*[\x22'](/usr)?(/bin/)?(ba|da|z|k)?sh\b|--shell-escape|\\(immediate)?\\?write18|--checkpoint-action=exec|ProxyCommand\s*=\s*;|--use-askpass|--script-security\s+2|unixexec:|\.shell\s+(/bin/)?(ba|da)?sh\b"),
+        confirm: Confirm::Regex(r"-exec\s+(/usr)?(/bin/)?(ba|da|z|k)?sh\s*(-[pi]\s*)?(\\;|;|\+|$|\n)|(^|\n|:|\\)\s*!\s*(/usr)?(/bin/)?(ba|da|z|k)?sh\b|\b(system|exec|execute)\s*\(?\s*[\x22'](/usr)?(/bin/)?(ba|da|z|k)?sh\b|--shell-escape|\\(immediate)?\\?write18|--checkpoint-action=exec|ProxyCommand\s*=\s*;|--use-askpass|--script-security\s+2|unixexec:|\.shell\s+(/bin/)?(ba|da)?sh\b"),
     },
     IndicatorDef {
         id: "shell_history_read",
