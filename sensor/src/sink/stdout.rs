@@ -1,40 +1,41 @@
 //! Findings on stdout, one JSON object per line, flushed per finding
 //! (findings are rare and someone may be tailing them).
 
-use tokio::io::AsyncWriteExt as _;
-use tokio::sync::mpsc;
+/// Stdout written from the caller's thread: no task, no blocking-pool hop
+/// per finding. One `write` per line (std's stdout is line buffered). The
+/// pipeline calls it from its output thread, where blocking is allowed.
+pub(super) struct Direct {
+    out: std::io::Stdout,
+    broken: bool,
+}
 
-use super::Command;
-
-pub(super) async fn run(mut rx: mpsc::Receiver<Command>) -> anyhow::Result<()> {
-    let mut out = tokio::io::stdout();
-    let mut broken = false;
-    while let Some(cmd) = rx.recv().await {
-        match cmd {
-            Command::Write(line) => {
-                if broken {
-                    continue;
-                }
-                let mut buf = Vec::with_capacity(line.json.len() + 1);
-                buf.extend_from_slice(line.json.as_bytes());
-                buf.push(b'\n');
-                if let Err(err) = async {
-                    out.write_all(&buf).await?;
-                    out.flush().await
-                }
-                .await
-                {
-                    // A closed stdout (`sensor run | head`) must not stop the other sinks.
-                    tracing::error!("stdout sink: {err}; findings are no longer printed");
-                    broken = true;
-                }
-            }
-            Command::Flush(ack) => {
-                let _ = out.flush().await;
-                let _ = ack.send(());
-            }
+impl Direct {
+    pub(super) fn new() -> Self {
+        Self {
+            out: std::io::stdout(),
+            broken: false,
         }
     }
-    let _ = out.flush().await;
-    Ok(())
+
+    pub(super) fn write(&mut self, line: &super::Line) {
+        use std::io::Write as _;
+        if self.broken {
+            return;
+        }
+        let mut out = self.out.lock();
+        let result = out
+            .write_all(line.json.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
+        if let Err(err) = result {
+            // A closed stdout (`sensor run | head`) must not stop the other sinks.
+            tracing::error!("stdout sink: {err}; findings are no longer printed");
+            self.broken = true;
+        }
+    }
+
+    pub(super) fn flush(&mut self) {
+        use std::io::Write as _;
+        let _ = self.out.flush();
+    }
 }
