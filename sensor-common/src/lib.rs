@@ -269,10 +269,10 @@ pub struct WakeRecord {
 /// Non-zero: the reader sleeps and wants a [`WakeRecord`] after the next
 /// urgent record. Written by user space, cleared by the kernel.
 pub const GATE_WAKE: u32 = 0;
-/// Entries in `TRACKED` (may over-count after LRU evictions, never
-/// under-count): zero lets every read(2) hook return at once.
+/// Unused (tracked processes are counted per pid slot in the kernel).
 pub const GATE_TRACKED: u32 = 1;
-/// Entries in `READS` (same rule): zero lets `sys_exit_read` return at once.
+/// Entries in `READS` (may over-count after LRU evictions, never
+/// under-count): zero lets `sys_exit_read` return at once.
 pub const GATE_READS: u32 = 2;
 /// Entries in `PENDING` (same rule): zero lets `sys_exit_execve` return at once.
 pub const GATE_PENDING: u32 = 3;

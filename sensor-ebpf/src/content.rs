@@ -17,7 +17,7 @@ use aya_ebpf::{
         generated::{bpf_get_current_task, bpf_probe_read_user, bpf_probe_read_user_str},
     },
     macros::{map, tracepoint},
-    maps::{LruHashMap, PerCpuArray},
+    maps::{Array, LruHashMap, PerCpuArray},
     programs::TracePointContext,
 };
 use core::ffi::c_void;
@@ -32,6 +32,41 @@ use crate::{
 /// Interpreter processes (tgid) whose script reads are captured.
 #[map]
 static TRACKED: LruHashMap<u32, Tracked> = LruHashMap::with_max_entries(16384, 0);
+
+/// Tracked processes per `tgid & (TRACKED_SLOTS - 1)`: a read by a process
+/// whose slot is zero is no script read, found with one array load (the
+/// verifier inlines it) instead of a hash lookup, even while long-running
+/// scripts elsewhere are tracked. Counts may stay high after LRU evictions
+/// (a slot then costs the hash lookup), never low.
+#[map]
+static TRACKED_SLOTS_MAP: Array<u64> = Array::with_max_entries(TRACKED_SLOTS, 0);
+const TRACKED_SLOTS: u32 = 16384;
+
+#[inline(always)]
+fn slot_of(pid: u32) -> u32 {
+    pid & (TRACKED_SLOTS - 1)
+}
+
+/// Might `pid` be tracked? (false: certainly not)
+#[inline(always)]
+fn maybe_tracked(pid: u32) -> bool {
+    match TRACKED_SLOTS_MAP.get_ptr(slot_of(pid)) {
+        Some(count) => (unsafe { core::ptr::read_volatile(count) }) != 0,
+        None => true,
+    }
+}
+
+#[inline(always)]
+fn count_tracked(pid: u32, inserted: bool) {
+    if let Some(count) = TRACKED_SLOTS_MAP.get_ptr_mut(slot_of(pid)) {
+        let by = if inserted { 1u64 } else { u64::MAX };
+        unsafe {
+            core::intrinsics::atomic_xadd::<u64, u64, { core::intrinsics::AtomicOrdering::Relaxed }>(
+                count, by,
+            )
+        };
+    }
+}
 
 /// read() calls on a script stream, from sys_enter to sys_exit (key: tid).
 #[map]
@@ -112,7 +147,7 @@ fn save(t: &Tracked) {
         // A previous program in this pid may have been tracked.
         untrack(pid);
     } else if TRACKED.insert(pid, t, BPF_NOEXIST).is_ok() {
-        gate_count(GATE_TRACKED, true);
+        count_tracked(pid, true);
     } else {
         let _ = TRACKED.insert(pid, t, 0);
     }
@@ -158,11 +193,11 @@ pub fn commit() {
 #[inline(always)]
 fn untrack(pid: u32) -> bool {
     // Cheap checks first: a lookup takes no lock, a delete does.
-    if gate(GATE_TRACKED) == 0 || unsafe { TRACKED.get(pid) }.is_none() {
+    if !maybe_tracked(pid) || unsafe { TRACKED.get(pid) }.is_none() {
         return false;
     }
     if TRACKED.remove(pid).is_ok() {
-        gate_count(GATE_TRACKED, false);
+        count_tracked(pid, false);
         return true;
     }
     false
@@ -338,12 +373,12 @@ fn name_matches(dentry: u64, t: &Tracked) -> bool {
 #[tracepoint(category = "syscalls", name = "sys_enter_read")]
 pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
     // { common 8; int nr; pad; fd @16; char *buf @24; size_t count @32 }
-    // Every read(2) on the host comes here: with nothing tracked, one
-    // array load is all it costs.
-    if gate(GATE_TRACKED) == 0 {
+    // Every read(2) on the host comes here: for a process that is not
+    // tracked, one array load is all it costs.
+    let pid = tgid();
+    if !maybe_tracked(pid) {
         return 0;
     }
-    let pid = tgid();
     let Some(t) = TRACKED.get_ptr_mut(pid) else {
         return 0;
     };
@@ -629,7 +664,7 @@ pub fn sched_process_exit(_ctx: TracePointContext) -> u32 {
 /// Stop tracking `pid` and tell user space its content is complete.
 #[inline(always)]
 fn finish(pid: u32) {
-    if gate(GATE_TRACKED) == 0 {
+    if !maybe_tracked(pid) {
         return;
     }
     // Bytes still gathered go before the exit record.

@@ -133,6 +133,10 @@ pub struct Limits {
     pub argv_max_args: usize,
     /// Total argv bytes kept per process; beyond it `argumentsTruncated`.
     pub argv_max_bytes: usize,
+    /// Kernel ring buffer between the eBPF programs and the sensor, in
+    /// bytes (a power of two, 64 KiB to 1 GiB). It absorbs bursts while the
+    /// sensor is busy; it is resident twice once it has wrapped.
+    pub ring_buffer_bytes: u32,
 }
 
 impl Default for Limits {
@@ -142,6 +146,7 @@ impl Default for Limits {
             hash_bytes: 16 * 1024 * 1024,
             argv_max_args: 256,
             argv_max_bytes: 32 * 1024,
+            ring_buffer_bytes: crate::capture::DEFAULT_RING_BUFFER_BYTES,
         }
     }
 }
@@ -507,6 +512,15 @@ impl Config {
         }
         if self.limits.contents_bytes == 0 {
             return Err(("limits.contents_bytes".into(), "must be at least 1".into()));
+        }
+        let ring = self.limits.ring_buffer_bytes;
+        if !(ring.is_power_of_two() && (64 << 10..=1 << 30).contains(&ring)) {
+            return Err((
+                "limits.ring_buffer_bytes".into(),
+                format!(
+                    "must be a power of two from 65536 (64 KiB) to 1073741824 (1 GiB), not {ring}"
+                ),
+            ));
         }
         if let Some(file) = &self.sinks.file {
             if file.path.as_os_str().is_empty() {
