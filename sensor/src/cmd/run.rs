@@ -82,6 +82,22 @@ pub struct LiveArgs {
     /// or stdin (piped and deleted scripts are only seen this way); 0: off.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
     pub kernel_content_bytes: u32,
+    /// Kernel ring buffer size (a power of two, 64 KiB to 1 GiB). Default:
+    /// `limits.ring_buffer_bytes` of the configuration (4 MiB).
+    #[arg(long, value_name = "BYTES", value_parser = parse_ring_bytes)]
+    pub ring_buffer_bytes: Option<u32>,
+}
+
+/// `--ring-buffer-bytes`: the kernel takes powers of two only.
+fn parse_ring_bytes(text: &str) -> Result<u32, String> {
+    let bytes: u32 = text.parse().map_err(|err| format!("{err}"))?;
+    if bytes.is_power_of_two() && (64 << 10..=1 << 30).contains(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(format!(
+            "{bytes} is not a power of two from 65536 (64 KiB) to 1073741824 (1 GiB)"
+        ))
+    }
 }
 
 impl LiveArgs {
@@ -97,6 +113,9 @@ impl LiveArgs {
             max_content_bytes: self.kernel_content_bytes,
             max_args: config.limits.argv_max_args,
             max_argv_bytes: u32::try_from(config.limits.argv_max_bytes).unwrap_or(u32::MAX),
+            ring_buffer_bytes: self
+                .ring_buffer_bytes
+                .unwrap_or(config.limits.ring_buffer_bytes),
             ..CaptureConfig::default()
         }
     }
