@@ -121,17 +121,43 @@ pub fn read_stream(mut reader: impl Read, limits: ReadLimits) -> io::Result<Read
 type ReadCache = LruCache<(FileIdentity, ReadLimits), Arc<ReadContent>>;
 
 /// Identity-keyed cache of file reads, shared by all enrichment workers.
+/// Bounded in entries and in bytes of kept contents: 4096 scripts of 64 KiB
+/// each would otherwise be 256 MiB resident.
 #[derive(Debug, Clone)]
 pub struct ContentCache {
-    inner: Arc<Mutex<ReadCache>>,
+    inner: Arc<Mutex<Bounded>>,
+}
+
+#[derive(Debug)]
+struct Bounded {
+    reads: ReadCache,
+    /// Sum of the cached reads' `prefix` lengths.
+    bytes: usize,
+    max_bytes: usize,
 }
 
 impl ContentCache {
+    /// At most `capacity` reads, with no byte bound.
     pub fn new(capacity: usize) -> Self {
+        Self::with_byte_budget(capacity, usize::MAX)
+    }
+
+    /// At most `capacity` reads holding at most `max_bytes` of contents
+    /// (least recently used ones go first).
+    pub fn with_byte_budget(capacity: usize, max_bytes: usize) -> Self {
         let cap = NonZeroUsize::new(capacity.max(1)).expect("capacity is at least 1");
         Self {
-            inner: Arc::new(Mutex::new(LruCache::new(cap))),
+            inner: Arc::new(Mutex::new(Bounded {
+                reads: LruCache::new(cap),
+                bytes: 0,
+                max_bytes,
+            })),
         }
+    }
+
+    /// Bytes of contents held now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// The cached read of this file version, or read it now. The bool says
@@ -142,7 +168,7 @@ impl ContentCache {
         limits: ReadLimits,
     ) -> io::Result<(Arc<ReadContent>, bool)> {
         let key = (opened.identity, limits);
-        if let Some(hit) = self.lock().get(&key) {
+        if let Some(hit) = self.lock().reads.get(&key) {
             return Ok((hit.clone(), true));
         }
         let read = Arc::new(read_file(opened, limits)?);
@@ -154,17 +180,35 @@ impl ContentCache {
     }
 
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().reads.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ReadCache> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bounded> {
         self.inner
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+impl Bounded {
+    fn put(&mut self, key: (FileIdentity, ReadLimits), read: Arc<ReadContent>) {
+        if read.prefix.len() > self.max_bytes {
+            return;
+        }
+        self.bytes += read.prefix.len();
+        if let Some((_, old)) = self.reads.push(key, read) {
+            self.bytes -= old.prefix.len();
+        }
+        while self.bytes > self.max_bytes {
+            let Some((_, old)) = self.reads.pop_lru() else {
+                break;
+            };
+            self.bytes -= old.prefix.len();
+        }
     }
 }
 
@@ -244,5 +288,35 @@ mod tests {
         assert!(!hit);
         assert_eq!(read.prefix, b"echo two, longer\n");
         assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn cache_keeps_within_its_byte_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        // Room for two 100-byte scripts, not three.
+        let cache = ContentCache::with_byte_budget(16, 250);
+        let limits = ReadLimits::default();
+        for name in ["a", "b", "c"] {
+            std::fs::write(dir.path().join(name), [b'x'; 100]).unwrap();
+            let (_, hit) = cache
+                .get_or_read(&root.open_regular(name.as_bytes()).unwrap(), limits)
+                .unwrap();
+            assert!(!hit);
+        }
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.bytes(), 200);
+        // The least recently used one ("a") went; the newest stays.
+        let (_, hit) = cache
+            .get_or_read(&root.open_regular(b"c").unwrap(), limits)
+            .unwrap();
+        assert!(hit);
+        // A read larger than the whole budget is returned, not kept.
+        std::fs::write(dir.path().join("big"), [b'y'; 300]).unwrap();
+        let (read, _) = cache
+            .get_or_read(&root.open_regular(b"big").unwrap(), limits)
+            .unwrap();
+        assert_eq!(read.prefix.len(), 300);
+        assert_eq!(cache.bytes(), 200);
     }
 }

@@ -67,6 +67,10 @@ pub struct Enricher {
     ancestry: process::AncestryCache,
 }
 
+/// Script contents kept by the content cache: thousands of small scripts,
+/// or a few hundred at the 64 KiB contents limit.
+const CONTENT_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// `label: detail`; the label is what metrics count.
 fn missing(label: &str, detail: impl std::fmt::Display) -> String {
     format!("{label}: {detail}")
@@ -92,7 +96,7 @@ impl Enricher {
             containers: ContainerResolver::new(cfg.metadata_roots.clone()),
             cfg: Arc::new(cfg),
             hostname: hostname.into(),
-            contents: ContentCache::new(4096),
+            contents: ContentCache::with_byte_budget(4096, CONTENT_CACHE_BYTES),
             binaries: ContentCache::new(256),
             roots: Arc::new(Mutex::new(roots)),
             ancestry: process::AncestryCache::new(1024, std::time::Duration::from_secs(2)),
@@ -223,14 +227,13 @@ impl Enricher {
     /// a full enrichment would), and the direct parent's pid, ppid and comm.
     /// None for any other kind of script. The pipeline uses it to skip
     /// enriching a text that is already judged and warrants no finding.
+    /// Without the parent: call [`add_parent`](Self::add_parent) once the
+    /// text turns out to be judged already (a miss needs no `/proc` read).
     pub fn inline_facts(&self, event: &ExecEvent) -> Option<Enrichment> {
         let Script::Inline { inline } = &event.script else {
             return None;
         };
         let script = content::from_bytes(&inline.0, self.cfg.limits).file_info(None, true);
-        let parent = (event.ppid != 0)
-            .then(|| process::process_link(&self.cfg.proc, event.ppid))
-            .flatten();
         Some(Enrichment {
             script: Some(script),
             script_text: None,
@@ -238,10 +241,20 @@ impl Enricher {
             missing_reason: None,
             binary: None,
             container: None,
-            ancestors: parent.into_iter().collect(),
+            ancestors: Vec::new(),
             stdin_feeder: None,
             hostname: self.hostname.to_string(),
         })
+    }
+
+    /// The direct parent's pid, ppid and comm, into `enrichment.ancestors`.
+    pub fn add_parent(&self, event: &ExecEvent, enrichment: &mut Enrichment) {
+        if event.ppid == 0 {
+            return;
+        }
+        enrichment
+            .ancestors
+            .extend(process::process_link(&self.cfg.proc, event.ppid));
     }
 
     /// Use script bytes the kernel captured (the process read them) in place

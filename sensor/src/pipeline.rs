@@ -232,12 +232,13 @@ impl EventInput {
         let Some(judged) = &self.judged else {
             return Some(event);
         };
-        let Some(enrichment) = judged.enricher.inline_facts(&event) else {
+        let Some(mut enrichment) = judged.enricher.inline_facts(&event) else {
             return Some(event);
         };
         let Some(verdict) = judged.score.cached(&event, &enrichment) else {
             return Some(event);
         };
+        judged.enricher.add_parent(&event, &mut enrichment);
         let detection = Detection {
             event,
             enrichment,
