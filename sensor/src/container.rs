@@ -177,7 +177,9 @@ impl ContainerResolver {
         cgroup_id: u64,
         exec_boot_ns: u64,
     ) -> Option<Arc<ContainerInfo>> {
-        let found = match std::fs::read_to_string(proc.join(pid.to_string()).join("cgroup")) {
+        let text = crate::process::read_proc_file(&proc.join(pid.to_string()).join("cgroup"))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        let found = match text {
             Ok(text) => parse_proc_cgroup(&text)?,
             Err(_) => parse_cgroup_path(&self.cgroups.path_of(cgroup_id, exec_boot_ns)?)?,
         };

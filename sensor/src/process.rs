@@ -28,10 +28,38 @@ fn parse_stat_full(text: &str) -> Option<(String, u32, u64)> {
     Some((comm, ppid, start))
 }
 
+/// A small `/proc` file, read whole: open and read into a 4 KiB buffer (no
+/// `statx` for a size hint that procfs reports as 0, no 32-byte probe read,
+/// as `std::fs::read` does), growing only for a larger file.
+pub fn read_proc_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// `read_proc_file` as text (stat, children, fdinfo are ASCII).
+fn read_proc_text(path: &Path) -> Option<String> {
+    String::from_utf8(read_proc_file(path).ok()?).ok()
+}
+
 /// One process as `/proc` shows it now (None when it is gone).
 pub fn process_info(proc: &Path, pid: u32) -> Option<ProcessInfo> {
     let dir = proc.join(pid.to_string());
-    let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+    let stat = read_proc_text(&dir.join("stat"))?;
     let (comm, ppid) = parse_stat(&stat)?;
     Some(process_rest(&dir, pid, ppid, comm))
 }
@@ -39,7 +67,7 @@ pub fn process_info(proc: &Path, pid: u32) -> Option<ProcessInfo> {
 /// pid, ppid and comm only (one read of `/proc/PID/stat`): enough for the
 /// finding rules' look at the parent, without its exe and cmdline.
 pub fn process_link(proc: &Path, pid: u32) -> Option<ProcessInfo> {
-    let stat = std::fs::read_to_string(proc.join(pid.to_string()).join("stat")).ok()?;
+    let stat = read_proc_text(&proc.join(pid.to_string()).join("stat"))?;
     let (comm, ppid) = parse_stat(&stat)?;
     Some(ProcessInfo {
         pid,
@@ -55,7 +83,7 @@ fn process_rest(dir: &Path, pid: u32, ppid: u32, comm: String) -> ProcessInfo {
     let binary = std::fs::read_link(dir.join("exe"))
         .ok()
         .map(|p| RawString(p.into_os_string().into_encoded_bytes()));
-    let args = std::fs::read(dir.join("cmdline"))
+    let args = read_proc_file(&dir.join("cmdline"))
         .map(|bytes| split_cmdline(&bytes))
         .unwrap_or_default();
     ProcessInfo {
@@ -109,7 +137,7 @@ impl AncestryCache {
 
     fn link(&self, proc: &Path, pid: u32, fresh: bool) -> Option<ProcessInfo> {
         let dir = proc.join(pid.to_string());
-        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        let stat = read_proc_text(&dir.join("stat"))?;
         let (comm, ppid, start) = parse_stat_full(&stat)?;
         let key = (pid, start);
         let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
@@ -285,6 +313,20 @@ mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;
     use std::process::{Command, Stdio};
+
+    #[test]
+    fn proc_files_are_read_whole_at_any_size() {
+        let stat = read_proc_text(Path::new("/proc/self/stat")).unwrap();
+        let (_, ppid) = parse_stat(&stat).unwrap();
+        assert_eq!(ppid, std::os::unix::process::parent_id());
+        let dir = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.path().join("big"), &big).unwrap();
+        assert_eq!(read_proc_file(&dir.path().join("big")).unwrap(), big);
+        std::fs::write(dir.path().join("empty"), b"").unwrap();
+        assert!(read_proc_file(&dir.path().join("empty")).unwrap().is_empty());
+        assert!(read_proc_file(&dir.path().join("missing")).is_err());
+    }
 
     #[test]
     fn stat_with_odd_comm() {
