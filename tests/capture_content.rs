@@ -16,6 +16,9 @@ use tokio::sync::mpsc::Receiver;
 const PYTHON: &str = "/usr/bin/python3";
 const DEADLINE: Duration = Duration::from_secs(120);
 
+/// One capture at a time in this binary: each loads its own programs.
+static ONE_CAPTURE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// What one pid read, put together by offset, once it exited.
 #[derive(Default, Debug)]
 struct Stream {
@@ -136,6 +139,7 @@ fn script_dir() -> tempfile::TempDir {
 // One test function: one set of programs loaded for all the cases.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_contents_are_captured_in_the_kernel() {
+    let _one = ONE_CAPTURE.lock().await;
     let (capture, mut events) = start().await;
     let dir = script_dir();
 
@@ -147,6 +151,16 @@ async fn script_contents_are_captured_in_the_kernel() {
     let (exec, bytes) = events.finished(pid, "bash reading a pipe").await;
     assert!(matches!(exec.script, Script::Stdin { .. }), "{exec:?}");
     assert_eq!(bytes, script, "the piped script, byte for byte");
+
+    // A piped line longer than the kernel gathers in one record (bash reads
+    // it byte by byte), and a last line without a newline (sent at end of
+    // file): still byte for byte, in order.
+    let script = format!("# {}\n: middle\nexit 0", "x".repeat(300)).into_bytes();
+    let mut child = piped(Command::new("/bin/bash").stdout(Stdio::null()), &script);
+    let pid = child.id();
+    child.wait().unwrap();
+    let (_, bytes) = events.finished(pid, "bash reading long lines").await;
+    assert_eq!(bytes, script, "long and unterminated lines, byte for byte");
 
     // python3 - reads a piped script to its end before running any of it:
     // the end of file completes the stream while the script still runs.
@@ -228,4 +242,43 @@ os.execv(f"/proc/self/fd/{fd}", ["payload"])
     let stats = capture.stop().await;
     assert_eq!(stats.exec_drops, 0);
     assert_eq!(stats.content_drops, 0);
+}
+
+/// The reader never waits for its consumer: with nobody reading, records
+/// that find the channel full are dropped and counted, and the ring buffer
+/// keeps being drained (a stalled consumer must not make the kernel lose
+/// every CPU's records).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_consumer_costs_counted_drops() {
+    const CAPACITY: usize = 8;
+    const EXECS: u64 = 100;
+    let config = CaptureConfig {
+        channel_capacity: CAPACITY,
+        ..CaptureConfig::default()
+    };
+    let _one = ONE_CAPTURE.lock().await;
+    let (capture, mut events) = Capture::start(config)
+        .unwrap_or_else(|err| panic!("capture must start on this machine (root, BTF, BPF): {err}"));
+    for i in 0..EXECS {
+        let status = Command::new("/bin/bash")
+            .args(["-c", &format!(": stalled-consumer-{i}")])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    // Detach and drain the ring (into the full channel), then read it.
+    let stats = capture.stop().await;
+    let mut delivered = 0u64;
+    while let Some(event) = events.recv().await {
+        if matches!(event, CaptureEvent::Exec(_)) {
+            delivered += 1;
+        }
+    }
+    assert_eq!(delivered, stats.events, "{stats:?}");
+    assert!(stats.events <= CAPACITY as u64, "{stats:?}");
+    assert!(stats.exec_drops > 0, "a full channel is counted: {stats:?}");
+    assert!(
+        stats.events + stats.exec_drops >= EXECS,
+        "every exec delivered or counted: {stats:?}"
+    );
 }
