@@ -379,7 +379,11 @@ async fn feed_pipeline(
         match event {
             CaptureEvent::Exec(event) => {
                 // A `-c` text judged before that warrants no finding stops here.
+                let pid = event.pid;
                 let Some(event) = input.take_judged(event) else {
+                    // Whatever this pid ran before the exec is done: its
+                    // capture is complete (as `store.exec` would say).
+                    store.exit(pid);
                     continue;
                 };
                 let root = pinner.pin_root(&event);
