@@ -628,7 +628,7 @@ async fn process_one(
     };
     let (event, mut enrichment, release, permit) =
         match enrich.await.expect("enrichment does not panic") {
-            Ok(done) => return done,
+            Ok(unreleased) => return release_rest(unreleased).await,
             Err(waiting) => *waiting,
         };
     // Waiting for the kernel's copy never holds a worker.
@@ -650,31 +650,50 @@ async fn process_one(
     }
     // Only closed at shutdown: then score without a permit, losing nothing.
     let permit = workers.acquire_owned().await.ok();
-    tokio::task::spawn_blocking(move || {
+    let unreleased = tokio::task::spawn_blocking(move || {
         judge_and_release(&score, event, enrichment, release, permit)
     })
     .await
-    .expect("scoring does not panic")
+    .expect("scoring does not panic");
+    release_rest(unreleased).await
 }
 
+/// A judged exec still to be handed on: ordered (no release, returned),
+/// or unordered with the output queue full (sent from the async side, so
+/// no blocking thread ever waits on the output stage).
+type Unreleased = Option<(Detection, Option<Release>)>;
+
 /// On a blocking thread: score, then hand the detection to the output
-/// stage (unordered) or return it (ordered).
+/// stage when it has room (unordered).
 fn judge_and_release(
     score: &ScoreStage,
     event: ExecEvent,
     enrichment: Enrichment,
     release: Option<Release>,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
-) -> Option<Detection> {
+) -> Unreleased {
     let verdict = score.judge(&event, &enrichment);
     drop(permit);
     let judged = detection(event, enrichment, verdict);
     match release {
-        Some(release) => {
-            let _ = release.out.blocking_send(judged);
+        Some(release) => match release.out.try_send(judged) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => None,
+            Err(mpsc::error::TrySendError::Full(judged)) => Some((judged, Some(release))),
+        },
+        None => Some((judged, None)),
+    }
+}
+
+/// The async side of [`judge_and_release`]: wait for room, or return the
+/// ordered result.
+async fn release_rest(unreleased: Unreleased) -> Option<Detection> {
+    match unreleased {
+        None => None,
+        Some((judged, None)) => Some(judged),
+        Some((judged, Some(release))) => {
+            let _ = release.out.send(judged).await;
             None
         }
-        None => Some(judged),
     }
 }
 
@@ -950,6 +969,71 @@ mod tests {
         }
         assert_eq!(accepted, 2);
         assert_eq!(metrics.summary().dropped.get("events"), Some(&8));
+    }
+
+    /// A sink slower than the workers: the output queue is full most of
+    /// the time, and nothing is lost.
+    struct SlowSink(Arc<Mutex<Vec<serde_json::Value>>>);
+    impl FindingSink for SlowSink {
+        fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()> {
+            std::thread::sleep(Duration::from_millis(2));
+            self.0.lock().unwrap().push(finding.clone());
+            Ok(())
+        }
+        fn close(&mut self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unordered_results_wait_for_a_full_output_queue_and_none_is_lost() {
+        let metrics = Metrics::new();
+        let found = Arc::new(Mutex::new(Vec::new()));
+        let enricher = Enricher::new(EnrichConfig {
+            hostname: Some("t".into()),
+            ..Default::default()
+        });
+        let score = Arc::new(ScoreStage::new(
+            Arc::new(PlaceholderScorer),
+            metrics.clone(),
+        ));
+        let (pipeline, input) = Pipeline::start_live(
+            enricher,
+            score,
+            Outputs {
+                findings: Arc::new(PidFinding),
+                sink: Box::new(SlowSink(found.clone())),
+                recorder: None,
+            },
+            metrics.clone(),
+            &PipelineOptions {
+                ordered: false,
+                finding_queue: 1,
+                ..Default::default()
+            },
+        );
+        let me = std::process::id();
+        for i in 0..100u32 {
+            // Distinct texts: none is taken by the judged-text shortcut.
+            let code = format!("curl -s http://127.0.0.1:9/{i} | bash");
+            assert!(input.offer(CapturedExec {
+                event: event(me + i, "/bin/bash", &code),
+                kernel_content: None,
+                root: None,
+            }));
+        }
+        drop(input);
+        pipeline.finish().await.unwrap();
+        let mut pids: Vec<u64> = found
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f["pid"].as_u64().unwrap())
+            .collect();
+        pids.sort_unstable();
+        let want: Vec<u64> = (0..100u64).map(|i| me as u64 + i).collect();
+        assert_eq!(pids, want);
+        assert_eq!(metrics.summary().findings, 100);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
