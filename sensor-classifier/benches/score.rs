@@ -4,6 +4,8 @@
 //! Criterion measures fixed inputs from a one-liner to a 64 KiB script; the
 //! `corpus_sweep` pass times every script of the shared corpus (if present:
 //! $SENSOR_DATA_DIR or ../shared/data/train) once and prints median/p99/max.
+//! Both sweeps time each run by the wall clock and by the thread's CPU time:
+//! on a shared machine the wall-clock p99 is mostly other processes' time slices.
 //! Run: `cargo bench -p sensor-classifier` (needs onnxruntime: `cargo xtask setup`).
 
 use std::hint::black_box;
