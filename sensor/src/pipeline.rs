@@ -1,13 +1,17 @@
 //! The live pipeline: capture -> resolve/read/hash (enrich) -> score ->
-//! finding -> sinks, as tokio tasks joined by bounded queues.
+//! finding -> sinks, joined by bounded queues.
 //!
 //! Capture only ever *offers* an event (`EventInput::offer`): when the first
 //! queue is full the event is dropped and counted, so nothing downstream can
-//! stall the kernel ring buffer. Enrichment runs on a pool of blocking workers
-//! (it races the process's exit, so it starts at once) and results are put
-//! back in capture order. Later queues apply backpressure to the workers,
-//! never to capture. Traces are tapped after scoring, so a record holds
-//! exactly what the finding was made from.
+//! stall the kernel ring buffer. A `-c` text already judged that warrants no
+//! finding is taken in before that (`EventInput::take_judged`) and goes no
+//! further. Enrichment and scoring run on a pool of blocking workers (it
+//! races the process's exit, so it starts at once); each result goes from
+//! its worker to one output thread (in capture order for event files, else
+//! as judged), which builds the findings and writes them to the sinks.
+//! Later queues apply backpressure to the workers, never to capture. Traces
+//! are tapped after scoring, so a record holds exactly what the finding was
+//! made from.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
