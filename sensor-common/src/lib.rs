@@ -269,14 +269,7 @@ pub struct WakeRecord {
 /// Non-zero: the reader sleeps and wants a [`WakeRecord`] after the next
 /// urgent record. Written by user space, cleared by the kernel.
 pub const GATE_WAKE: u32 = 0;
-/// Unused (tracked processes are counted per pid slot in the kernel).
-pub const GATE_TRACKED: u32 = 1;
-/// Entries in `READS` (may over-count after LRU evictions, never
-/// under-count): zero lets `sys_exit_read` return at once.
-pub const GATE_READS: u32 = 2;
-/// Entries in `PENDING` (same rule): zero lets `sys_exit_execve` return at once.
-pub const GATE_PENDING: u32 = 3;
-pub const GATE_LEN: u32 = 4;
+pub const GATE_LEN: u32 = 1;
 
 /// Indices of the per-CPU `COUNTERS` array.
 pub const COUNTER_EXEC_DROPS: u32 = 0;

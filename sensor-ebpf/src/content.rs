@@ -26,46 +26,32 @@ use sensor_common::*;
 use crate::kernel::{off, read_ptr, read_u16, read_u32};
 use crate::scan::Scan;
 use crate::{
-    at, bump, gate, gate_count, scratch, wake_reader, Scratch, BPF_NOEXIST, CONFIG_PTR, EVENTS,
+    at, bump, count_in, maybe_in, scratch, wake_reader, Scratch, BPF_NOEXIST, CONFIG_PTR, EVENTS,
+    SLOTS,
 };
 
 /// Interpreter processes (tgid) whose script reads are captured.
 #[map]
 static TRACKED: LruHashMap<u32, Tracked> = LruHashMap::with_max_entries(16384, 0);
 
-/// Tracked processes per `tgid & (TRACKED_SLOTS - 1)`: a read by a process
-/// whose slot is zero is no script read, found with one array load (the
-/// verifier inlines it) instead of a hash lookup, even while long-running
-/// scripts elsewhere are tracked. Counts may stay high after LRU evictions
-/// (a slot then costs the hash lookup), never low.
+/// Tracked processes per pid slot (see `maybe_in`): a read by a process
+/// whose slot is zero is no script read, found with one array load instead
+/// of a hash lookup, even while long-running scripts elsewhere are tracked.
 #[map]
-static TRACKED_SLOTS_MAP: Array<u64> = Array::with_max_entries(TRACKED_SLOTS, 0);
-const TRACKED_SLOTS: u32 = 16384;
+static TRACKED_SLOTS: Array<u64> = Array::with_max_entries(SLOTS, 0);
 
-#[inline(always)]
-fn slot_of(pid: u32) -> u32 {
-    pid & (TRACKED_SLOTS - 1)
-}
+/// Reads in `READS`, per tid slot.
+#[map]
+static READ_SLOTS: Array<u64> = Array::with_max_entries(SLOTS, 0);
 
-/// Might `pid` be tracked? (false: certainly not)
 #[inline(always)]
 fn maybe_tracked(pid: u32) -> bool {
-    match TRACKED_SLOTS_MAP.get_ptr(slot_of(pid)) {
-        Some(count) => (unsafe { core::ptr::read_volatile(count) }) != 0,
-        None => true,
-    }
+    maybe_in(&TRACKED_SLOTS, pid)
 }
 
 #[inline(always)]
 fn count_tracked(pid: u32, inserted: bool) {
-    if let Some(count) = TRACKED_SLOTS_MAP.get_ptr_mut(slot_of(pid)) {
-        let by = if inserted { 1u64 } else { u64::MAX };
-        unsafe {
-            core::intrinsics::atomic_xadd::<u64, u64, { core::intrinsics::AtomicOrdering::Relaxed }>(
-                count, by,
-            )
-        };
-    }
+    count_in(&TRACKED_SLOTS, pid, inserted)
 }
 
 /// read() calls on a script stream, from sys_enter to sys_exit (key: tid).
@@ -435,7 +421,7 @@ pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
     };
     let tid = bpf_get_current_pid_tgid() as u32;
     if READS.insert(tid, pending, BPF_NOEXIST).is_ok() {
-        gate_count(GATE_READS, true);
+        count_in(&READ_SLOTS, tid, true);
     } else {
         let _ = READS.insert(tid, pending, 0);
     }
@@ -444,15 +430,15 @@ pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
 
 #[tracepoint(category = "syscalls", name = "sys_exit_read")]
 pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
-    if gate(GATE_READS) == 0 {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    if !maybe_in(&READ_SLOTS, tid) {
         return 0;
     }
-    let tid = bpf_get_current_pid_tgid() as u32;
     let Some(pending) = (unsafe { READS.get(tid) }).copied() else {
         return 0;
     };
     if READS.remove(tid).is_ok() {
-        gate_count(GATE_READS, false);
+        count_in(&READ_SLOTS, tid, false);
     }
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);

@@ -63,35 +63,42 @@ static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
 #[map]
 static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(8192, 0);
 
-/// Global gates and the reader's wakeup request; see `GATE_*`.
+/// The reader's wakeup request; see `GATE_WAKE`.
 #[map]
 static GATE: Array<u64> = Array::with_max_entries(GATE_LEN, 0);
 
+/// Slots of the per-id counts (`*_SLOTS` maps): an id maps to `id & (SLOTS - 1)`.
+pub const SLOTS: u32 = 16384;
+
+/// Shell execve calls in `PENDING`, per tid slot.
+#[map]
+static PENDING_SLOTS: Array<u64> = Array::with_max_entries(SLOTS, 0);
+
+/// Might `id` have an entry in the map `counts` counts? (false: certainly
+/// not). One array load, which the verifier inlines: far cheaper than the
+/// hash lookup it saves on hot paths (every read(2), every execve). Counts
+/// may stay high after LRU evictions or a thread that never returned (that
+/// slot then costs the hash lookup), never low.
 #[inline(always)]
-fn gate(index: u32) -> u64 {
-    match GATE.get_ptr(index) {
-        Some(p) => unsafe { core::ptr::read_volatile(p) },
-        // Unreachable (constant index): stay on the careful path.
-        None => u64::MAX,
+pub fn maybe_in(counts: &Array<u64>, id: u32) -> bool {
+    match counts.get_ptr(id & (SLOTS - 1)) {
+        Some(count) => (unsafe { core::ptr::read_volatile(count) }) != 0,
+        None => true,
     }
 }
 
+/// An entry for `id` was inserted (`true`) or removed.
 #[inline(always)]
-fn gate_add(index: u32, by: u64) {
-    if let Some(p) = GATE.get_ptr_mut(index) {
+pub fn count_in(counts: &Array<u64>, id: u32, inserted: bool) {
+    if let Some(count) = counts.get_ptr_mut(id & (SLOTS - 1)) {
+        let by = if inserted { 1u64 } else { u64::MAX };
         // One atomic add (BPF_XADD): entries come and go on every CPU.
         unsafe {
             core::intrinsics::atomic_xadd::<u64, u64, { core::intrinsics::AtomicOrdering::Relaxed }>(
-                p, by,
+                count, by,
             )
         };
     }
-}
-
-/// A map entry counted by `gate` was inserted (`true`) or removed.
-#[inline(always)]
-fn gate_count(index: u32, inserted: bool) {
-    gate_add(index, if inserted { 1 } else { u64::MAX });
 }
 
 /// After an urgent record: wake the reader if it asked to be woken.
@@ -485,7 +492,7 @@ fn remember_exec(filename: u64, argv: u64) {
         _pad: 0,
     };
     if PENDING.insert(tid, pending, BPF_NOEXIST).is_ok() {
-        gate_count(GATE_PENDING, true);
+        count_in(&PENDING_SLOTS, tid, true);
     } else {
         let _ = PENDING.insert(tid, pending, 0);
     }
@@ -506,15 +513,15 @@ pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
 #[inline(always)]
 fn on_exec_exit(ctx: &TracePointContext) {
     // Most execve callers are no shells: nothing pending anywhere.
-    if gate(GATE_PENDING) == 0 {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    if !maybe_in(&PENDING_SLOTS, tid) {
         return;
     }
-    let tid = bpf_get_current_pid_tgid() as u32;
     let Some(pending) = (unsafe { PENDING.get(tid) }).copied() else {
         return;
     };
     if PENDING.remove(tid).is_ok() {
-        gate_count(GATE_PENDING, false);
+        count_in(&PENDING_SLOTS, tid, false);
     }
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
