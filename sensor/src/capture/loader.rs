@@ -21,7 +21,7 @@ pub struct Loaded {
     pub ebpf: Ebpf,
     pub events: RingBuf<MapData>,
     pub counters: PerCpuArray<MapData, u64>,
-    /// `GATE_*` words; the reader arms its wakeup here.
+    /// The reader arms its one-shot wakeup here (`GATE_WAKE`).
     pub gate: Array<MapData, u64>,
 }
 

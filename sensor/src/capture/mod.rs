@@ -48,7 +48,12 @@
 //! those reads, up to 32 KiB per read and `max_content_bytes` per process,
 //! into [`CaptureEvent::Content`] with the byte offset in the stream: `f_pos`
 //! for files (Python reads its script twice; the same offset comes twice),
-//! a running count for pipes. `sched:sched_process_exit`, or an exec of a
+//! a running count for pipes. One-byte reads (a shell reading a piped script
+//! never reads past the command it runs) are gathered in the kernel per line
+//! (up to `STAGE_CAP` bytes) into one record: a shell runs nothing of a line
+//! before its newline, so nothing it ran is missing. The read hooks cost an
+//! untracked process one array load (tracked pids are counted per pid slot).
+//! `sched:sched_process_exit`, or an exec of a
 //! non-interpreter in the same pid (`exec cat` in a piped script), ends the
 //! stream with [`CaptureEvent::Exit`].
 //!
@@ -120,9 +125,10 @@ pub const DEFAULT_INTERPRETERS: &[&str] = &[
 
 /// Default ring buffer size. User space maps it twice (resident twice
 /// once it has wrapped), so it is most of the sensor's memory it can
-/// choose. Sized from measured record sizes (see the `ring_budget` note in
-/// the commit history / REPORT): it holds well over a second of the
-/// machine's full exec rate with the reader stalled.
+/// choose. Measured with the reader stopped (SIGSTOP) under the bench's
+/// script mix: ~780 bytes per exec with its contents (a 256 KiB ring held
+/// 338 execs), so 4 MiB holds ~5,000 execs: ~5 s of a stalled reader at
+/// this 2-core machine's full rate (~1,000 execs/s).
 pub const DEFAULT_RING_BUFFER_BYTES: u32 = 4 * 1024 * 1024;
 
 /// Load-time settings of the capture.
