@@ -766,13 +766,24 @@ fn not_root_is_a_clear_error() {
     let binary = dir.path().join("sensor");
     std::fs::copy(env!("CARGO_BIN_EXE_sensor"), &binary).unwrap();
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let output = Command::new(&binary)
-        .args(["watch", "--duration", "1"])
-        .current_dir("/")
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
+    // Another test's fork may still hold the copy's write descriptor for a
+    // moment (ETXTBSY): retry rather than fail on that race.
+    let mut tries = 0;
+    let output = loop {
+        match Command::new(&binary)
+            .args(["watch", "--duration", "1"])
+            .current_dir("/")
+            .uid(65534)
+            .gid(65534)
+            .output()
+        {
+            Err(err) if err.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other.unwrap(),
+        }
+    };
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("needs root"), "{stderr}");
