@@ -324,7 +324,9 @@ mod tests {
         std::fs::write(dir.path().join("big"), &big).unwrap();
         assert_eq!(read_proc_file(&dir.path().join("big")).unwrap(), big);
         std::fs::write(dir.path().join("empty"), b"").unwrap();
-        assert!(read_proc_file(&dir.path().join("empty")).unwrap().is_empty());
+        assert!(read_proc_file(&dir.path().join("empty"))
+            .unwrap()
+            .is_empty());
         assert!(read_proc_file(&dir.path().join("missing")).is_err());
     }
 
