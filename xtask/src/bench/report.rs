@@ -192,16 +192,23 @@ pub fn targets(r: &Results) -> Vec<Target> {
                 } else {
                     format!(
                         "Two costs land on the exec loop: the eBPF programs run inside every \
-                         exec (argv copy, cwd dentry walk, stdin inspection), and the sensor's \
-                         user space takes {:.3} CPU s per 1,000 execs, i.e. {:.0}% of one of the \
-                         {} cores at {:.0} execs/s, cores the exec loop would otherwise use. \
-                         Already done: content chunks batched in the ring buffer (one wakeup \
-                         per exec, not per byte a shell reads), the stdin feeder searched in \
-                         the reader's family only, ancestry cached, enrichment and scoring in \
-                         one blocking hop. Closing the rest: skip enrichment for a `-c` text \
-                         already judged, open the process's root once per exec instead of at \
-                         capture and again at enrichment, and a cheaper eBPF exec path (the \
-                         argv copy and cwd walk run inside every exec).",
+                         exec (measured with kernel.bpf_stats_enabled while this loop ran on a \
+                         shared machine: about 9 us in sched_process_exec per interpreter exec, \
+                         down from 29 us when every ring-buffer record forced a wakeup, a \
+                         self-IPI and VM exit on this VM; about 1.5 us in sys_enter_execve on \
+                         every execve of the host; about 0.1-0.2 us per read(2) in the read \
+                         hooks), and the sensor's user space takes {:.3} CPU s per 1,000 execs, \
+                         i.e. {:.0}% of one of the {} cores at {:.0} execs/s, cores the exec \
+                         loop would otherwise use. Already done: no wakeup per ring record (the \
+                         reader polls every 1 ms while records flow), a `-c` text already judged \
+                         with nothing to report is counted and dropped before enrichment, the \
+                         read and exit hooks return after one array load for untracked tasks, \
+                         a shell's one-byte reads of a piped script gathered per line. Closing \
+                         the rest: the same per-task gate in front of sys_enter_execve (it reads \
+                         the caller's name and looks it up on every execve), the remaining \
+                         sched_process_exec work (kernel memory reads, the name lookup, path \
+                         walks) behind a cheaper first filter, and fewer reader wakeups at high \
+                         rates (a longer poll interval trades latency for CPU).",
                         o.sensor_cpu_s_per_1000_execs,
                         o.sensor_cpu_s_per_1000_execs * o.with_mean_per_s / 10.0,
                         r.machine.cpus,
@@ -235,16 +242,20 @@ pub fn targets(r: &Results) -> Vec<Target> {
                 } else {
                     format!(
                         "{:.2} ms of CPU per exec: every exec of the mix is a distinct script, so \
-                         each one is read, hashed, scored and (10 of 16) turned into a finding. \
-                         Profiled (perf), what is left is spread thin: /proc reads (each \
-                         ancestor's stat, the process's root and mount namespace), thread \
-                         hand-offs (ring reader -> blocking worker -> finding stage -> sink \
-                         thread, each a futex wakeup), allocation, and building and writing \
-                         the finding JSON; scoring itself is under 0.1 ms. Caching by (dev, \
-                         inode, mtime, size) and by text hash only helps repeated scripts (see \
-                         the cache section); closing the gap needs fewer hand-offs (enrich on \
-                         the capture thread when the queue is short) and per-exec /proc work \
-                         done once.",
+                         each one is read, hashed, scored and (10 of 16) turned into a finding; \
+                         caching by (dev, inode, mtime, size) and by text hash, and the \
+                         shortcut for an already-judged `-c` text, only help repeated scripts \
+                         (see the cache section). Already done: one output thread builds and \
+                         writes the findings (no separate finding task and sink thread), the \
+                         process's root is opened once per exec, /proc files are read with one \
+                         open, no wakeup per ring record. Profiled (perf), what is left is \
+                         spread thin: building the finding (rule matching and JSON \
+                         serialisation through an intermediate value, about a quarter of the \
+                         sensor's CPU), enrichment's /proc reads (ancestors, cgroup, mount \
+                         namespace), scoring (0.03-0.1 ms a script) and async-runtime wakeups. \
+                         Closing the gap needs the finding serialised straight from its \
+                         structs (keeping the field order) and the per-exec /proc work folded \
+                         into fewer reads.",
                         cpu / 100.0 * 10.0
                     )
                 },
@@ -273,11 +284,12 @@ pub fn targets(r: &Results) -> Vec<Target> {
                 why: if ok {
                     String::new()
                 } else {
-                    "The peak includes the 16 MiB ring buffer (mapped twice: 32 MiB \
-                     resident), the onnxruntime library and session (about 20 MiB), the \
-                     queues at their fullest and the caches; the kernel BTF (tens of MiB) is \
-                     already freed before the ring buffer is mapped. A smaller ring buffer, \
-                     or smaller queue and cache bounds, lower it."
+                    "The peak includes the ring buffer (`--ring-buffer-bytes`, 4 MiB by \
+                     default, mapped twice), the onnxruntime library and session (about \
+                     20 MiB), the queues at their fullest and the caches (script contents \
+                     bounded to 16 MiB); the kernel BTF (tens of MiB) is already freed \
+                     before the ring buffer is mapped. A smaller ring buffer, or smaller \
+                     queue and cache bounds, lower it."
                         .into()
                 },
             });
@@ -341,8 +353,8 @@ fn latency_why(r: &Results) -> String {
             let _ = write!(
                 why,
                 " and verdict -> written (each result is released as soon as it is \
-                 judged; finding building, the hand-off to the sink thread, the write) is \
-                 p50 {} / p99 {}",
+                 judged; the hand-off to the output thread, finding building, the write, \
+                 the bench reading the pipe) is p50 {} / p99 {}",
                 ms(a.p50),
                 ms(a.p99)
             );
@@ -376,8 +388,13 @@ fn latency_why(r: &Results) -> String {
         why.push_str("No split of the latency was measured.");
     } else {
         why.push_str(
-            "On a 2-core machine the load generator's interpreters, the sensor and the bench \
-             reader share the cores: queueing behind runnable interpreters adds to every stage.",
+            "On a 2-core machine the load generator's interpreters (a Python start-up alone is \
+             about 17 ms of CPU), the sensor and the bench reader share the cores: queueing \
+             behind runnable interpreters adds to every stage. While records flow, the ring \
+             reader polls every 1 ms instead of being woken per record (a wakeup cost each \
+             exec about 20 us of VM exit), which adds up to 1 ms to a record that arrives \
+             mid-stream. Closing the gap: the capture -> worker -> output hand-offs done on \
+             fewer threads, and a cheaper finding build (see CPU).",
         );
     }
     why
