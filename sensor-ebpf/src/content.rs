@@ -467,7 +467,7 @@ fn send_end(pending: &PendingRead) -> Option<()> {
     // Later reads of that stream are not the script.
     t.mode = TRACK_NONE;
     flush_stage(t, pid);
-    let header = content_header(pending, pid, 0, true);
+    let header = content_header(ReadAt::of(pending), pid, 0, true);
     output_content(
         &header as *const ContentHeader as *const u8,
         CONTENT_HEADER as u64,
@@ -476,17 +476,37 @@ fn send_end(pending: &PendingRead) -> Option<()> {
     Some(())
 }
 
-/// The header of a content record for the read `pending`.
+/// Where a content record's bytes were read: the descriptor, the offset
+/// of its first byte in the stream, and the file's inode.
+#[derive(Clone, Copy)]
+struct ReadAt {
+    fd: u32,
+    offset: u64,
+    ino: u64,
+}
+
+impl ReadAt {
+    #[inline(always)]
+    fn of(pending: &PendingRead) -> Self {
+        Self {
+            fd: pending.fd,
+            offset: pending.offset,
+            ino: pending.ino,
+        }
+    }
+}
+
+/// The header of a content record of `len` bytes read at `at`.
 #[inline(always)]
-fn content_header(pending: &PendingRead, pid: u32, len: u32, last: bool) -> ContentHeader {
+fn content_header(at: ReadAt, pid: u32, len: u32, last: bool) -> ContentHeader {
     ContentHeader {
         kind: KIND_CONTENT,
-        fd: pending.fd,
+        fd: at.fd,
         ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
         pid,
         tid: bpf_get_current_pid_tgid() as u32,
-        offset: pending.offset,
-        ino: pending.ino,
+        offset: at.offset,
+        ino: at.ino,
         len,
         last: last as u32,
     }
@@ -541,7 +561,7 @@ fn send_chunk(pending: &PendingRead, read: u64) -> Option<()> {
         return None;
     }
     t.captured += n as u64;
-    let header = content_header(pending, pid, n, t.captured >= max);
+    let header = content_header(ReadAt::of(pending), pid, n, t.captured >= max);
     unsafe { core::ptr::write_unaligned(base as *mut ContentHeader, header) };
     bump(COUNTER_CONTENT_BYTES, n as u64);
     let size =
@@ -606,17 +626,12 @@ fn send_stage(t: &mut Tracked, pid: u32, last: bool) {
         return;
     };
     let base = s as *mut Scratch as *mut u8;
-    let header = ContentHeader {
-        kind: KIND_CONTENT,
+    let at = ReadAt {
         fd: t.stage_fd,
-        ktime_ns: unsafe { bpf_ktime_get_boot_ns() },
-        pid,
-        tid: bpf_get_current_pid_tgid() as u32,
         offset: t.stage_offset,
         ino: t.stage_ino,
-        len,
-        last: last as u32,
     };
+    let header = content_header(at, pid, len, last);
     unsafe {
         core::ptr::write_unaligned(base as *mut ContentHeader, header);
         core::ptr::copy_nonoverlapping(t.stage.as_ptr(), base.add(CONTENT_HEADER), STAGE_CAP);

@@ -827,11 +827,13 @@ mod tests {
         assert_eq!(Language::of(&event(1, "/bin/busybox", "")), Language::Shell);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn only_malicious_execs_become_findings_in_order() {
-        let metrics = Metrics::new();
-        let found = Arc::new(Mutex::new(Vec::new()));
-        let records = Arc::new(Mutex::new(Vec::new()));
+    /// A live pipeline over the placeholder scorer and pid-named findings.
+    fn start_test_pipeline(
+        metrics: &Metrics,
+        sink: Box<dyn FindingSink>,
+        recorder: Option<Box<dyn RecordSink>>,
+        opts: &PipelineOptions,
+    ) -> (Pipeline, EventInput) {
         let enricher = Enricher::new(EnrichConfig {
             hostname: Some("t".into()),
             ..Default::default()
@@ -840,15 +842,23 @@ mod tests {
             Arc::new(PlaceholderScorer),
             metrics.clone(),
         ));
-        let (pipeline, input) = Pipeline::start_live(
-            enricher,
-            score,
-            Outputs {
-                findings: Arc::new(PidFinding),
-                sink: Box::new(CollectSink(found.clone())),
-                recorder: Some(Box::new(CollectRecords(records.clone()))),
-            },
-            metrics.clone(),
+        let outputs = Outputs {
+            findings: Arc::new(PidFinding),
+            sink,
+            recorder,
+        };
+        Pipeline::start_live(enricher, score, outputs, metrics.clone(), opts)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_malicious_execs_become_findings_in_order() {
+        let metrics = Metrics::new();
+        let found = Arc::new(Mutex::new(Vec::new()));
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let (pipeline, input) = start_test_pipeline(
+            &metrics,
+            Box::new(CollectSink(found.clone())),
+            Some(Box::new(CollectRecords(records.clone()))),
             &PipelineOptions {
                 event_queue: 1000,
                 ..Default::default()
@@ -892,23 +902,10 @@ mod tests {
         let metrics = Metrics::new();
         let found = Arc::new(Mutex::new(Vec::new()));
         let records = Arc::new(Mutex::new(Vec::new()));
-        let enricher = Enricher::new(EnrichConfig {
-            hostname: Some("t".into()),
-            ..Default::default()
-        });
-        let score = Arc::new(ScoreStage::new(
-            Arc::new(PlaceholderScorer),
-            metrics.clone(),
-        ));
-        let (pipeline, input) = Pipeline::start_live(
-            enricher,
-            score,
-            Outputs {
-                findings: Arc::new(PidFinding),
-                sink: Box::new(CollectSink(found.clone())),
-                recorder: Some(Box::new(CollectRecords(records.clone()))),
-            },
-            metrics.clone(),
+        let (pipeline, input) = start_test_pipeline(
+            &metrics,
+            Box::new(CollectSink(found.clone())),
+            Some(Box::new(CollectRecords(records.clone()))),
             &PipelineOptions {
                 // Long enough never to be what ends the wait here: exit does.
                 content_wait: Duration::from_secs(3600),
@@ -993,23 +990,10 @@ mod tests {
     async fn unordered_results_wait_for_a_full_output_queue_and_none_is_lost() {
         let metrics = Metrics::new();
         let found = Arc::new(Mutex::new(Vec::new()));
-        let enricher = Enricher::new(EnrichConfig {
-            hostname: Some("t".into()),
-            ..Default::default()
-        });
-        let score = Arc::new(ScoreStage::new(
-            Arc::new(PlaceholderScorer),
-            metrics.clone(),
-        ));
-        let (pipeline, input) = Pipeline::start_live(
-            enricher,
-            score,
-            Outputs {
-                findings: Arc::new(PidFinding),
-                sink: Box::new(SlowSink(found.clone())),
-                recorder: None,
-            },
-            metrics.clone(),
+        let (pipeline, input) = start_test_pipeline(
+            &metrics,
+            Box::new(SlowSink(found.clone())),
+            None,
             &PipelineOptions {
                 ordered: false,
                 finding_queue: 1,
