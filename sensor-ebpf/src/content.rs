@@ -26,8 +26,8 @@ use sensor_common::*;
 use crate::kernel::{off, read_ptr, read_u16, read_u32};
 use crate::scan::Scan;
 use crate::{
-    at, bump, count_in, maybe_in, scratch, wake_reader, Scratch, BPF_NOEXIST, CONFIG_PTR, EVENTS,
-    SLOTS,
+    at, bump, insert_counted, maybe_in, remove_counted, scratch, wake_reader, Scratch, CONFIG_PTR,
+    EVENTS, SLOTS,
 };
 
 /// Interpreter processes (tgid) whose script reads are captured.
@@ -47,11 +47,6 @@ static READ_SLOTS: Array<u64> = Array::with_max_entries(SLOTS, 0);
 #[inline(always)]
 fn maybe_tracked(pid: u32) -> bool {
     maybe_in(&TRACKED_SLOTS, pid)
-}
-
-#[inline(always)]
-fn count_tracked(pid: u32, inserted: bool) {
-    count_in(&TRACKED_SLOTS, pid, inserted)
 }
 
 /// read() calls on a script stream, from sys_enter to sys_exit (key: tid).
@@ -132,10 +127,8 @@ fn save(t: &Tracked) {
     if t.mode == TRACK_NONE {
         // A previous program in this pid may have been tracked.
         untrack(pid);
-    } else if TRACKED.insert(pid, t, BPF_NOEXIST).is_ok() {
-        count_tracked(pid, true);
     } else {
-        let _ = TRACKED.insert(pid, t, 0);
+        insert_counted(&TRACKED, &TRACKED_SLOTS, pid, t);
     }
 }
 
@@ -182,11 +175,7 @@ fn untrack(pid: u32) -> bool {
     if !maybe_tracked(pid) || unsafe { TRACKED.get(pid) }.is_none() {
         return false;
     }
-    if TRACKED.remove(pid).is_ok() {
-        count_tracked(pid, false);
-        return true;
-    }
-    false
+    remove_counted(&TRACKED, &TRACKED_SLOTS, pid)
 }
 
 /// Decide what the new program's script stream is, from the argv scan.
@@ -420,11 +409,7 @@ pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
         stream: stream as u32,
     };
     let tid = bpf_get_current_pid_tgid() as u32;
-    if READS.insert(tid, pending, BPF_NOEXIST).is_ok() {
-        count_in(&READ_SLOTS, tid, true);
-    } else {
-        let _ = READS.insert(tid, pending, 0);
-    }
+    insert_counted(&READS, &READ_SLOTS, tid, &pending);
     0
 }
 
@@ -437,9 +422,7 @@ pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
     let Some(pending) = (unsafe { READS.get(tid) }).copied() else {
         return 0;
     };
-    if READS.remove(tid).is_ok() {
-        count_in(&READ_SLOTS, tid, false);
-    }
+    remove_counted(&READS, &READ_SLOTS, tid);
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
     // End of file on a pipe, socket or tty; a regular file's reader may seek back.

@@ -89,7 +89,7 @@ pub fn maybe_in(counts: &Array<u64>, id: u32) -> bool {
 
 /// An entry for `id` was inserted (`true`) or removed.
 #[inline(always)]
-pub fn count_in(counts: &Array<u64>, id: u32, inserted: bool) {
+fn count_in(counts: &Array<u64>, id: u32, inserted: bool) {
     if let Some(count) = counts.get_ptr_mut(id & (SLOTS - 1)) {
         let by = if inserted { 1u64 } else { u64::MAX };
         // One atomic add (BPF_XADD): entries come and go on every CPU.
@@ -99,6 +99,26 @@ pub fn count_in(counts: &Array<u64>, id: u32, inserted: bool) {
             )
         };
     }
+}
+
+/// Insert or update `id` in `map`, counted in `counts` when it is new.
+#[inline(always)]
+pub fn insert_counted<V>(map: &LruHashMap<u32, V>, counts: &Array<u64>, id: u32, value: &V) {
+    if map.insert(id, value, BPF_NOEXIST).is_ok() {
+        count_in(counts, id, true);
+    } else {
+        let _ = map.insert(id, value, 0);
+    }
+}
+
+/// Remove `id` from `map`; true (and no longer counted) when it was there.
+#[inline(always)]
+pub fn remove_counted<V>(map: &LruHashMap<u32, V>, counts: &Array<u64>, id: u32) -> bool {
+    let removed = map.remove(id).is_ok();
+    if removed {
+        count_in(counts, id, false);
+    }
+    removed
 }
 
 /// After an urgent record: wake the reader if it asked to be woken.
@@ -491,11 +511,7 @@ fn remember_exec(filename: u64, argv: u64) {
         family: interp.family as u32,
         _pad: 0,
     };
-    if PENDING.insert(tid, pending, BPF_NOEXIST).is_ok() {
-        count_in(&PENDING_SLOTS, tid, true);
-    } else {
-        let _ = PENDING.insert(tid, pending, 0);
-    }
+    insert_counted(&PENDING, &PENDING_SLOTS, tid, &pending);
 }
 
 #[tracepoint(category = "syscalls", name = "sys_exit_execve")]
@@ -520,9 +536,7 @@ fn on_exec_exit(ctx: &TracePointContext) {
     let Some(pending) = (unsafe { PENDING.get(tid) }).copied() else {
         return;
     };
-    if PENDING.remove(tid).is_ok() {
-        count_in(&PENDING_SLOTS, tid, false);
-    }
+    remove_counted(&PENDING, &PENDING_SLOTS, tid);
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
     if ret != -ENOEXEC {
