@@ -513,14 +513,8 @@ impl Config {
         if self.limits.contents_bytes == 0 {
             return Err(("limits.contents_bytes".into(), "must be at least 1".into()));
         }
-        let ring = self.limits.ring_buffer_bytes;
-        if !(ring.is_power_of_two() && (64 << 10..=1 << 30).contains(&ring)) {
-            return Err((
-                "limits.ring_buffer_bytes".into(),
-                format!(
-                    "must be a power of two from 65536 (64 KiB) to 1073741824 (1 GiB), not {ring}"
-                ),
-            ));
+        if let Err(why) = crate::capture::check_ring_buffer_bytes(self.limits.ring_buffer_bytes) {
+            return Err(("limits.ring_buffer_bytes".into(), why));
         }
         if let Some(file) = &self.sinks.file {
             if file.path.as_os_str().is_empty() {
@@ -747,6 +741,19 @@ mod tests {
             .to_string();
         assert!(err.contains("line 2"), "{err}");
         assert!(err.contains("limits.contents_bytes"), "{err}");
+    }
+
+    #[test]
+    fn ring_buffer_size_must_be_a_power_of_two_in_range() {
+        for bad in ["100000", "32768", "0"] {
+            let err = parse(&format!("[limits]\nring_buffer_bytes = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("limits.ring_buffer_bytes"), "{err}");
+            assert!(err.contains("power of two"), "{err}");
+        }
+        let ok = parse("[limits]\nring_buffer_bytes = 65536\n").unwrap();
+        assert_eq!(ok.limits.ring_buffer_bytes, 65536);
     }
 
     #[test]

@@ -169,11 +169,9 @@ impl Enricher {
                 ContentOrigin::KernelCapture,
                 None,
             ),
-            (None, ScriptSource::Inline(code)) => (
-                Some(content::from_bytes(&code, limits).file_info(None, true)),
-                ContentOrigin::Inline,
-                None,
-            ),
+            (None, ScriptSource::Inline(code)) => {
+                (Some(self.inline_script(&code)), ContentOrigin::Inline, None)
+            }
             (None, ScriptSource::Opened { file, path }) => {
                 match self.contents.get_or_read(&file, limits) {
                     Ok((read, hit)) => {
@@ -233,9 +231,8 @@ impl Enricher {
         let Script::Inline { inline } = &event.script else {
             return None;
         };
-        let script = content::from_bytes(&inline.0, self.cfg.limits).file_info(None, true);
         Some(Enrichment {
-            script: Some(script),
+            script: Some(self.inline_script(&inline.0)),
             script_text: None,
             content_origin: ContentOrigin::Inline,
             missing_reason: None,
@@ -245,6 +242,12 @@ impl Enricher {
             stdin_feeder: None,
             hostname: self.hostname.to_string(),
         })
+    }
+
+    /// A `-c` literal as the script (hashed and kept): one place, so the
+    /// judged-text shortcut and a full enrichment score the same text.
+    fn inline_script(&self, code: &[u8]) -> FileInfo {
+        content::from_bytes(code, self.cfg.limits).file_info(None, true)
     }
 
     /// The direct parent's pid, ppid and comm, into `enrichment.ancestors`.

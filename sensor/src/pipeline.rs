@@ -129,21 +129,21 @@ impl ScoreStage {
         self.scorer.model_version()
     }
 
-    fn key(event: &ExecEvent, enrichment: &Enrichment) -> (Language, [u8; 32]) {
+    fn key(language: Language, text: &str) -> (Language, [u8; 32]) {
         use sha2::{Digest, Sha256};
-        let text = scored_text(enrichment);
-        (Language::of(event), Sha256::digest(text.as_bytes()).into())
+        (language, Sha256::digest(text.as_bytes()).into())
     }
 
     /// The verdict already given to this text, if any; counts nothing.
     pub fn cached(&self, event: &ExecEvent, enrichment: &Enrichment) -> Option<Verdict> {
-        self.lock().get(&Self::key(event, enrichment)).cloned()
+        let key = Self::key(Language::of(event), scored_text(enrichment));
+        self.lock().get(&key).cloned()
     }
 
     pub fn judge(&self, event: &ExecEvent, enrichment: &Enrichment) -> Verdict {
         let language = Language::of(event);
         let text = scored_text(enrichment);
-        let key = Self::key(event, enrichment);
+        let key = Self::key(language, text);
         self.metrics.scored.inc();
         if let Some(hit) = self.lock().get(&key).cloned() {
             self.metrics.cache_hit("score");
@@ -260,8 +260,8 @@ impl EventInput {
         if detection.verdict.malicious {
             m.malicious.inc();
         }
-        let latency_us = boot_time_ns().saturating_sub(detection.event.ktime_ns) / 1000;
-        m.detection_latency_us.observe(latency_us as f64);
+        m.detection_latency_us
+            .observe(latency_us(&detection.event) as f64);
         None
     }
 }
@@ -569,18 +569,20 @@ impl Pipeline {
 /// this many content waits in all before it is scored without contents.
 const EMPTY_CONTENT_WAIT_FACTOR: u32 = 10;
 
-/// Enrich then score, on blocking threads, holding a worker permit; while
-/// waiting for kernel-captured bytes (a script that could not be read) the
-/// permit is given back so that waiting never takes a worker.
 /// Where an unordered result goes, and the in-flight slot it frees.
 struct Release {
     out: mpsc::Sender<Detection>,
     _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
+/// Microseconds from the exec (its kernel timestamp) to now.
+fn latency_us(event: &ExecEvent) -> u64 {
+    boot_time_ns().saturating_sub(event.ktime_ns) / 1000
+}
+
 /// The detection for a judged exec, its latency measured now.
 fn detection(event: ExecEvent, enrichment: Enrichment, verdict: Verdict) -> Detection {
-    let detection_latency_us = boot_time_ns().saturating_sub(event.ktime_ns) / 1000;
+    let detection_latency_us = latency_us(&event);
     Detection {
         event,
         enrichment,
@@ -590,8 +592,11 @@ fn detection(event: ExecEvent, enrichment: Enrichment, verdict: Verdict) -> Dete
     }
 }
 
-/// Enrich then score; with `release` (unordered) the result goes straight
-/// to the output stage and None is returned, else it is returned.
+/// Enrich then score, on blocking threads, holding a worker permit; while
+/// waiting for kernel-captured bytes (a script that could not be read) the
+/// permit is given back so that waiting never takes a worker. With
+/// `release` (unordered) the result goes straight to the output stage and
+/// None is returned, else it is returned.
 async fn process_one(
     enricher: Enricher,
     score: Arc<ScoreStage>,

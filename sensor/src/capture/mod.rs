@@ -131,6 +131,18 @@ pub const DEFAULT_INTERPRETERS: &[&str] = &[
 /// this 2-core machine's full rate (~1,000 execs/s).
 pub const DEFAULT_RING_BUFFER_BYTES: u32 = 4 * 1024 * 1024;
 
+/// A ring buffer size the kernel takes: a power of two, 64 KiB to 1 GiB.
+/// The error says what is allowed.
+pub fn check_ring_buffer_bytes(bytes: u32) -> Result<u32, String> {
+    if bytes.is_power_of_two() && (64 << 10..=1 << 30).contains(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(format!(
+            "{bytes} is not a power of two from 65536 (64 KiB) to 1073741824 (1 GiB)"
+        ))
+    }
+}
+
 /// Load-time settings of the capture.
 #[derive(Debug, Clone)]
 pub struct CaptureConfig {

@@ -91,13 +91,7 @@ pub struct LiveArgs {
 /// `--ring-buffer-bytes`: the kernel takes powers of two only.
 fn parse_ring_bytes(text: &str) -> Result<u32, String> {
     let bytes: u32 = text.parse().map_err(|err| format!("{err}"))?;
-    if bytes.is_power_of_two() && (64 << 10..=1 << 30).contains(&bytes) {
-        Ok(bytes)
-    } else {
-        Err(format!(
-            "{bytes} is not a power of two from 65536 (64 KiB) to 1073741824 (1 GiB)"
-        ))
-    }
+    sensor::capture::check_ring_buffer_bytes(bytes)
 }
 
 impl LiveArgs {

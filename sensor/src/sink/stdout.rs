@@ -22,11 +22,14 @@ impl Direct {
         if self.broken {
             return;
         }
+        // The line and its newline in one buffer: std's line-buffered stdout
+        // writes a finding longer than its 1 KiB buffer in one write then,
+        // not the JSON and the newline apart.
+        let mut buf = Vec::with_capacity(line.json.len() + 1);
+        buf.extend_from_slice(line.json.as_bytes());
+        buf.push(b'\n');
         let mut out = self.out.lock();
-        let result = out
-            .write_all(line.json.as_bytes())
-            .and_then(|()| out.write_all(b"\n"))
-            .and_then(|()| out.flush());
+        let result = out.write_all(&buf).and_then(|()| out.flush());
         if let Err(err) = result {
             // A closed stdout (`sensor run | head`) must not stop the other sinks.
             tracing::error!("stdout sink: {err}; findings are no longer printed");
