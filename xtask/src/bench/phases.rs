@@ -902,18 +902,31 @@ fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
         ..Default::default()
     };
     let (mut cpu, mut execs) = (0.0, 0u64);
-    for round in 0..ctx.count(3, 1) {
-        let a = loadgen::run(ctx, "true", Mode::Closed(k), Amount::Seconds(secs), false)?;
-        let plans = vec![plan(
-            &format!("round-{}", round + 1),
-            "true",
-            Mode::Closed(k),
-            Amount::Seconds(secs),
-            false,
-        )];
-        let b = measure(ctx, r, "overhead", &no_args, plans)?
-            .pop()
-            .context("no overhead window")?;
+    // A/B then B/A: a machine that speeds up or slows down over the phase
+    // (a build's write-back ending, a neighbour starting) favours neither side.
+    for round in 0..ctx.count(4, 1) {
+        let without = |ctx: &mut Ctx| {
+            loadgen::run(ctx, "true", Mode::Closed(k), Amount::Seconds(secs), false)
+        };
+        let with = |ctx: &mut Ctx, r: &mut Results| -> Result<Measured> {
+            let plans = vec![plan(
+                &format!("round-{}", round + 1),
+                "true",
+                Mode::Closed(k),
+                Amount::Seconds(secs),
+                false,
+            )];
+            measure(ctx, r, "overhead", &no_args, plans)?
+                .pop()
+                .context("no overhead window")
+        };
+        let (a, b) = if round % 2 == 0 {
+            let a = without(ctx)?;
+            (a, with(ctx, r)?)
+        } else {
+            let b = with(ctx, r)?;
+            (without(ctx)?, b)
+        };
         eprintln!(
             "  round {}: without {:.0}/s, with {:.0}/s",
             round + 1,

@@ -769,8 +769,9 @@ fn overhead_section(w: &mut String, r: &Results) {
     let _ = writeln!(
         w,
         "**Method.** `bash -c true` closed loop at the machine's best K, alternating without \
-         (A) and with (B) a freshly started `sensor run` (A/B/A/B...); the ratio is mean B / \
-         mean A. Sensor CPU: utime + stime of every sensor thread from /proc/PID/stat over \
+         (A) and with (B) a freshly started `sensor run`, in the order A/B, B/A, A/B, B/A so \
+         that a machine speeding up or slowing down over the phase favours neither side; the \
+         ratio is mean B / mean A. Sensor CPU: utime + stime of every sensor thread from /proc/PID/stat over \
          the B windows, per 1,000 execs (eBPF time is charged to the exec'ing processes and \
          shows up in the ratio instead). CPU at 100 execs/s: the mix at 100/s, sensor CPU \
          seconds / wall seconds. Memory: the highest VmHWM (/proc/PID/status) of any sensor \
