@@ -285,6 +285,17 @@ fn assert_identity(e: &ExecEvent, pid: u32, comm: &str) {
     assert_eq!(e.pid, pid, "pid: {e:?}");
     assert_eq!(e.tid, pid, "tid: {e:?}");
     assert_eq!(e.ppid, std::process::id(), "ppid: {e:?}");
+    // The parent (this test process, spawning from one of its threads) as
+    // its /proc/PID/stat shows it.
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let own_comm = &stat[stat.find('(').unwrap() + 1..stat.rfind(')').unwrap()];
+    let parent = e.parent.as_ref().unwrap_or_else(|| panic!("parent: {e:?}"));
+    assert_eq!(parent.comm, own_comm, "parent comm: {e:?}");
+    assert_eq!(
+        parent.ppid,
+        unsafe { libc::getppid() } as u32,
+        "parent ppid: {e:?}"
+    );
     assert_eq!(e.uid, unsafe { libc::getuid() });
     assert_eq!(e.gid, unsafe { libc::getgid() });
     assert_eq!(e.comm, comm);
@@ -677,6 +688,11 @@ fn a_shell_running_a_script_without_shebang_is_caught() {
         e.filename.as_bytes() == path.as_os_str().as_bytes() && e.ppid == outer
     });
     assert!(e.binary.as_bytes().ends_with(b"/bash"), "the shell: {e:?}");
+    assert_eq!(
+        e.parent.as_ref().map(|p| p.ppid),
+        Some(std::process::id()),
+        "the shell's parent is this test: {e:?}"
+    );
     assert_eq!(e.argv, vec![RawString::from(path.to_str().unwrap())]);
     assert_eq!(
         e.script,

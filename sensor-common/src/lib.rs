@@ -57,6 +57,8 @@ pub const FLAG_STDIN_PATH: u32 = 1 << 7;
 pub const FLAG_ARG_IS_DASH: u32 = 1 << 8;
 /// A shell option cluster before the script argument contained `s`.
 pub const FLAG_SEEN_S: u32 = 1 << 9;
+/// `parent_comm` and `parent_ppid` hold the direct parent's facts.
+pub const FLAG_PARENT: u32 = 1 << 10;
 
 /// Interpreter-map values: which option grammar the in-kernel scan applies.
 pub const FAMILY_SHELL: u8 = 1;
@@ -121,6 +123,8 @@ pub struct Offsets {
     pub bprm_executable: u32,
     pub dentry_d_name_len: u32,
     pub file_f_pos: u32,
+    pub task_group_leader: u32,
+    pub task_comm: u32,
     pub _pad: u32,
 }
 
@@ -181,6 +185,12 @@ pub struct ExecHeader {
     pub script_arg_len: u32,
     /// Index in argv of the located script argument.
     pub script_arg_index: u32,
+    /// The direct parent process (`real_parent`'s thread group leader): its
+    /// comm and its own parent's tgid, as `/proc/<ppid>/stat` shows them.
+    /// Set with [`FLAG_PARENT`].
+    pub parent_comm: [u8; COMM_LEN],
+    pub parent_ppid: u32,
+    pub _pad: u32,
 }
 
 /// What a tracked interpreter's script stream is (`Tracked::mode`).

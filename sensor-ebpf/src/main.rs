@@ -255,6 +255,24 @@ fn fill_task(s: &mut Scratch, task: u64, mut pos: u32) -> u32 {
     h.cgroup_id = unsafe { bpf_get_current_cgroup_id() };
     let parent = read_ptr(task + off!(task_real_parent) as u64);
     h.ppid = read_u32(parent + off!(task_tgid) as u64);
+    // The parent as /proc/<ppid>/stat shows it (its leader's comm; threads
+    // share real_parent): user space needs no /proc read for it.
+    let leader = read_ptr(parent + off!(task_group_leader) as u64);
+    let comm = leader + off!(task_comm) as u64;
+    h.parent_ppid = 0;
+    if leader != 0
+        && unsafe {
+            aya_ebpf::helpers::generated::bpf_probe_read_kernel(
+                h.parent_comm.as_mut_ptr() as *mut _,
+                COMM_LEN as u32,
+                comm as *const _,
+            )
+        } == 0
+    {
+        let grandparent = read_ptr(leader + off!(task_real_parent) as u64);
+        h.parent_ppid = read_u32(grandparent + off!(task_tgid) as u64);
+        h.flags |= FLAG_PARENT;
+    }
     let nsproxy = read_ptr(task + off!(task_nsproxy) as u64);
     let mnt_ns = read_ptr(nsproxy + off!(nsproxy_mnt_ns) as u64);
     h.mnt_ns = read_u32(mnt_ns + off!(mnt_ns_inum) as u64) as u64;

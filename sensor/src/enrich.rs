@@ -250,14 +250,25 @@ impl Enricher {
         content::from_bytes(code, self.cfg.limits).file_info(None, true)
     }
 
-    /// The direct parent's pid, ppid and comm, into `enrichment.ancestors`.
+    /// The direct parent's pid, ppid and comm, into `enrichment.ancestors`:
+    /// as the kernel saw them at the exec when the event carries them (no
+    /// /proc read, no race with the parent's exit), else from /proc
+    /// (events from older traces or event files).
     pub fn add_parent(&self, event: &ExecEvent, enrichment: &mut Enrichment) {
         if event.ppid == 0 {
             return;
         }
-        enrichment
-            .ancestors
-            .extend(process::process_link(&self.cfg.proc, event.ppid));
+        let link = match &event.parent {
+            Some(parent) => Some(crate::detection::ProcessInfo {
+                pid: event.ppid,
+                ppid: parent.ppid,
+                comm: parent.comm.clone(),
+                binary: None,
+                args: Vec::new(),
+            }),
+            None => process::process_link(&self.cfg.proc, event.ppid),
+        };
+        enrichment.ancestors.extend(link);
     }
 
     /// Use script bytes the kernel captured (the process read them) in place

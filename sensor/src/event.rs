@@ -35,6 +35,20 @@ pub struct ExecEvent {
     pub argv_truncated: bool,
     pub cwd: RawString,
     pub script: Script,
+    /// The direct parent (pid `ppid`) as the kernel saw it at the exec;
+    /// None in traces recorded before the kernel captured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Parent>,
+}
+
+/// The direct parent of an exec'd process, from the kernel: what
+/// `/proc/<ppid>/stat` would show, without reading it (or racing its exit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parent {
+    /// The parent's own parent (its ppid).
+    pub ppid: u32,
+    /// The parent's comm (its thread group leader's).
+    pub comm: String,
 }
 
 /// How the script reached the interpreter.
@@ -216,6 +230,7 @@ impl ExecEvent {
             argv_truncated: false,
             cwd: "/".into(),
             script,
+            parent: None,
         }
     }
 }

@@ -2,14 +2,18 @@
 
 use sensor_common::{
     ContentHeader, ExecHeader, ExitRecord, FLAG_ARGV_TRUNCATED, FLAG_ARG_IS_DASH,
-    FLAG_CWD_TRUNCATED, FLAG_SCAN_EXHAUSTED, FLAG_SCRIPT_ARG, FLAG_SEEN_C, FLAG_SEEN_M,
-    FLAG_SEEN_S, FLAG_STDIN_PATH, KIND_CONTENT, KIND_ENOEXEC, KIND_EXEC, KIND_EXIT, KIND_WAKE,
+    FLAG_CWD_TRUNCATED, FLAG_PARENT, FLAG_SCAN_EXHAUSTED, FLAG_SCRIPT_ARG, FLAG_SEEN_C,
+    FLAG_SEEN_M, FLAG_SEEN_S, FLAG_STDIN_PATH, KIND_CONTENT, KIND_ENOEXEC, KIND_EXEC, KIND_EXIT,
+    KIND_WAKE,
 };
 
-use crate::event::{ExecEvent, RawString, Script, StdinInfo, StdinKind};
+use crate::event::{ExecEvent, Parent, RawString, Script, StdinInfo, StdinKind};
 use crate::script::{self, Family, KernelScan, Located};
 
 /// A record the kernel sent, decoded.
+// Exec is the variant that comes most (one per exec): boxing it would
+// cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     Exec(ExecEvent),
@@ -231,6 +235,10 @@ fn decode_exec(bytes: &[u8], limits: DecodeLimits, clock: &Clock) -> Option<Reco
         argv_truncated: truncated,
         cwd: RawString(cwd),
         script,
+        parent: (h.flags & FLAG_PARENT != 0).then(|| Parent {
+            ppid: h.parent_ppid,
+            comm: cstr(&h.parent_comm),
+        }),
     }))
 }
 
@@ -394,6 +402,29 @@ mod tests {
                 path: "./x.sh".into()
             }
         );
+    }
+
+    #[test]
+    fn parent_facts_only_when_flagged() {
+        let sections: [&[u8]; 6] = [b"/bin/sh", b"/bin/sh", b"", b"", b"sh\0", b""];
+        let limits = DecodeLimits { max_args: 64 };
+        let decode_with =
+            |h: &mut ExecHeader| match decode(&record(h, &sections), limits, &Clock::now()) {
+                Ok(Record::Exec(ev)) => ev,
+                other => panic!("not an exec: {other:?}"),
+            };
+        let mut h = header(FLAG_PARENT);
+        h.parent_comm = *b"make\0\0\0\0\0\0\0\0\0\0\0\0";
+        h.parent_ppid = 7;
+        assert_eq!(
+            decode_with(&mut h).parent,
+            Some(Parent {
+                ppid: 7,
+                comm: "make".into()
+            })
+        );
+        let mut h = header(0);
+        assert_eq!(decode_with(&mut h).parent, None);
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! members, and passes them in the read-only `CONFIG` global: one binary for
 //! every kernel with BTF, no build-time kernel headers.
 //!
-//! Per exec the kernel copies: ids, comm, cgroup id, mnt/pid namespace inodes,
+//! Per exec the kernel copies: ids, comm, the direct parent's comm and ppid
+//! (as `/proc/<ppid>/stat` shows them: user space reads no /proc file for
+//! the parent, see `Enricher::add_parent`), cgroup id, mnt/pid namespace inodes,
 //! `bprm->filename`, `bprm->interp`, cwd (a bounded dentry walk up to the
 //! process root, crossing mounts), what fd 0 is (mode, inode, rdev, and its
 //! path for files and ttys), and argv from `mm->arg_start..arg_end` up to
@@ -235,6 +237,9 @@ impl CaptureError {
 }
 
 /// What capture delivers, in ring-buffer order.
+// Exec is the variant that comes most (one per exec): boxing it would
+// cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaptureEvent {
     /// A successful interpreter exec, or a shell interpreting a `#!`-less file.

@@ -82,6 +82,8 @@ pub fn resolve(path: &Path) -> Result<Offsets, OffsetError> {
         bprm_executable: r.off("linux_binprm", &["executable"]).unwrap_or(0),
         dentry_d_name_len: r.off("dentry", &["d_name", "len"])?,
         file_f_pos: r.off("file", &["f_pos"])?,
+        task_group_leader: r.off("task_struct", &["group_leader"])?,
+        task_comm: r.off("task_struct", &["comm"])?,
         _pad: 0,
     })
 }
