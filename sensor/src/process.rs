@@ -98,16 +98,30 @@ fn process_rest(dir: &Path, pid: u32, ppid: u32, comm: String) -> ProcessInfo {
 /// (pid, start time) -> when it was read, and what.
 type LinkCache = lru::LruCache<(u32, u64), (std::time::Instant, ProcessInfo)>;
 
+/// A parent's (pid, start time) -> when its ancestry was walked, the
+/// processes above it (its parent first), and whether that walk reached
+/// init (else it stopped at the depth limit).
+type ChainCache = lru::LruCache<(u32, u64), (std::time::Instant, Vec<ProcessInfo>, bool)>;
+
+/// How long a parent's walked ancestry is reused without reading any of its
+/// links again: a busy parent (a shell loop exec'ing hundreds of times a
+/// second) walks its chain a few times a second instead of once per exec.
+const CHAIN_TTL: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Ancestry lookups with the grandparents and above remembered: every exec
 /// of a busy parent (a shell loop, a load generator, a CI runner) walks the
 /// same chain, and reading each link's exe and cmdline is most of the cost.
 /// A link is keyed by pid and start time (its stat is read every time, so a
 /// reused pid is never mistaken for an old process) and kept for `ttl`,
 /// which bounds how stale it can be when that process exec's something else.
-/// The direct parent is always read fresh.
+/// The direct parent is always read fresh. Above it, the whole chain a
+/// parent (pid, start time) was last seen with is reused for a quarter of a
+/// second ([`CHAIN_TTL`]) when the parent's own parent is still its first
+/// link: no `/proc` read at all for the grandparents and above then.
 #[derive(Debug, Clone)]
 pub struct AncestryCache {
     links: std::sync::Arc<std::sync::Mutex<LinkCache>>,
+    chains: std::sync::Arc<std::sync::Mutex<ChainCache>>,
     ttl: std::time::Duration,
 }
 
@@ -117,25 +131,59 @@ impl AncestryCache {
             links: std::sync::Arc::new(std::sync::Mutex::new(lru::LruCache::new(
                 std::num::NonZeroUsize::new(capacity.max(1)).expect("non-zero"),
             ))),
+            chains: std::sync::Arc::new(std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(capacity.max(1)).expect("non-zero"),
+            ))),
             ttl,
         }
     }
 
     /// As [`ancestors`], from the cache where it can.
     pub fn ancestors(&self, proc: &Path, ppid: u32, max_depth: usize) -> Vec<ProcessInfo> {
-        let mut out = Vec::new();
-        let mut next = ppid;
+        if ppid == 0 || max_depth == 0 {
+            return Vec::new();
+        }
+        let Some((parent, start)) = self.link(proc, ppid, true) else {
+            return Vec::new();
+        };
+        let above = if parent.pid == 1 { 0 } else { parent.ppid };
+        let key = (parent.pid, start);
+        let mut out = vec![parent];
+        if above == 0 || max_depth == 1 {
+            return out;
+        }
+        if let Some((at, chain, to_init)) = self.lock_chains().get(&key) {
+            if at.elapsed() < CHAIN_TTL
+                && chain.first().is_some_and(|p| p.pid == above)
+                && (*to_init || chain.len() >= max_depth - 1)
+            {
+                out.extend(chain.iter().take(max_depth - 1).cloned());
+                return out;
+            }
+        }
+        let mut next = above;
         while next != 0 && out.len() < max_depth {
-            let Some(info) = self.link(proc, next, out.is_empty()) else {
+            let Some((info, _)) = self.link(proc, next, false) else {
                 break;
             };
             next = if info.pid == 1 { 0 } else { info.ppid };
             out.push(info);
         }
+        // A walk cut short by a process gone meanwhile is not kept.
+        if next == 0 || out.len() == max_depth {
+            let chain = out[1..].to_vec();
+            self.lock_chains()
+                .put(key, (std::time::Instant::now(), chain, next == 0));
+        }
         out
     }
 
-    fn link(&self, proc: &Path, pid: u32, fresh: bool) -> Option<ProcessInfo> {
+    fn lock_chains(&self) -> std::sync::MutexGuard<'_, ChainCache> {
+        self.chains.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One link and its start time.
+    fn link(&self, proc: &Path, pid: u32, fresh: bool) -> Option<(ProcessInfo, u64)> {
         let dir = proc.join(pid.to_string());
         let stat = read_proc_text(&dir.join("stat"))?;
         let (comm, ppid, start) = parse_stat_full(&stat)?;
@@ -145,7 +193,7 @@ impl AncestryCache {
             if let Some((at, info)) = links.get(&key) {
                 // Same comm and parent as now, and recent: the same program.
                 if at.elapsed() < self.ttl && info.comm == comm && info.ppid == ppid {
-                    return Some(info.clone());
+                    return Some((info.clone(), start));
                 }
             }
         }
@@ -155,7 +203,7 @@ impl AncestryCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .put(key, (std::time::Instant::now(), info.clone()));
-        Some(info)
+        Some((info, start))
     }
 }
 
@@ -356,6 +404,11 @@ mod tests {
         // Second walk: from the cache above the first link, same answer.
         assert_eq!(cache.ancestors(proc, me, 64), fresh);
         assert_eq!(cache.ancestors(proc, me, 1), ancestors(proc, me, 1));
+        assert_eq!(cache.ancestors(proc, me, 2), ancestors(proc, me, 2));
+        // A chain kept from a walk cut at the depth limit never answers a deeper one.
+        let cache = AncestryCache::new(64, std::time::Duration::from_secs(60));
+        assert_eq!(cache.ancestors(proc, me, 2), ancestors(proc, me, 2));
+        assert_eq!(cache.ancestors(proc, me, 64), fresh);
     }
 
     #[test]
