@@ -25,6 +25,7 @@ use crate::detection::{ContentOrigin, Detection, Enrichment, Verdict};
 use crate::enrich::{missing_label, Enricher};
 use crate::event::{boot_time_ns, ExecEvent};
 use crate::metrics::Metrics;
+pub use crate::sink::Line;
 use crate::trace::{ExecRecord, Record};
 
 /// The language a script is scored as; decides the finding category too.
@@ -61,14 +62,14 @@ pub trait Scorer: Send + Sync + 'static {
 /// Turns a malicious detection into its output lines (SCC
 /// NotificationMessages); the finding module implements this.
 pub trait FindingBuilder: Send + Sync + 'static {
-    /// The finding for this detection.
-    fn build(&self, detection: &Detection) -> anyhow::Result<serde_json::Value>;
+    /// The finding for this detection, serialised.
+    fn build(&self, detection: &Detection) -> anyhow::Result<Line>;
 
     /// Every message for this detection; the pipeline calls this for every
     /// scored exec. By default the one finding when the verdict is malicious
     /// and none otherwise; builders with sibling categories (a reverse shell
     /// on a socket, a blocklisted URL) may return those for any detection.
-    fn build_all(&self, detection: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
+    fn build_all(&self, detection: &Detection) -> anyhow::Result<Vec<Line>> {
         if detection.verdict.malicious {
             Ok(vec![self.build(detection)?])
         } else {
@@ -88,7 +89,7 @@ pub trait FindingBuilder: Send + Sync + 'static {
 
 /// Where findings go. Runs on its own thread: it may block (files, HTTP).
 pub trait FindingSink: Send + 'static {
-    fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()>;
+    fn send(&mut self, finding: Line) -> anyhow::Result<()>;
     /// Deliver everything still buffered; called once at shutdown.
     fn close(&mut self) -> anyhow::Result<()>;
 }
@@ -504,7 +505,7 @@ impl Pipeline {
                 match findings.build_all(&detection) {
                     Ok(built) => {
                         for finding in built {
-                            match sink.send(&finding) {
+                            match sink.send(finding) {
                                 Ok(()) => {
                                     metrics.findings.inc();
                                 }
@@ -789,10 +790,14 @@ mod tests {
         }
     }
 
+    fn parsed(line: &Line) -> serde_json::Value {
+        serde_json::from_str(&line.json).unwrap()
+    }
+
     struct CollectSink(Arc<Mutex<Vec<serde_json::Value>>>);
     impl FindingSink for CollectSink {
-        fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()> {
-            self.0.lock().unwrap().push(finding.clone());
+        fn send(&mut self, finding: Line) -> anyhow::Result<()> {
+            self.0.lock().unwrap().push(parsed(&finding));
             Ok(())
         }
         fn close(&mut self) -> anyhow::Result<()> {
@@ -813,8 +818,8 @@ mod tests {
 
     struct PidFinding;
     impl FindingBuilder for PidFinding {
-        fn build(&self, d: &Detection) -> anyhow::Result<serde_json::Value> {
-            Ok(serde_json::json!({ "pid": d.event.pid }))
+        fn build(&self, d: &Detection) -> anyhow::Result<Line> {
+            Line::new(&serde_json::json!({ "pid": d.event.pid }))
         }
     }
 
@@ -981,9 +986,9 @@ mod tests {
     /// the time, and nothing is lost.
     struct SlowSink(Arc<Mutex<Vec<serde_json::Value>>>);
     impl FindingSink for SlowSink {
-        fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()> {
+        fn send(&mut self, finding: Line) -> anyhow::Result<()> {
             std::thread::sleep(Duration::from_millis(2));
-            self.0.lock().unwrap().push(finding.clone());
+            self.0.lock().unwrap().push(parsed(&finding));
             Ok(())
         }
         fn close(&mut self) -> anyhow::Result<()> {

@@ -40,17 +40,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 struct NoFindings;
 
 impl FindingBuilder for NoFindings {
-    fn build(&self, _: &Detection) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::Value::Null)
+    fn build(&self, _: &Detection) -> anyhow::Result<sensor::pipeline::Line> {
+        sensor::pipeline::Line::new(&serde_json::Value::Null)
     }
 
-    fn build_all(&self, _: &Detection) -> anyhow::Result<Vec<serde_json::Value>> {
+    fn build_all(&self, _: &Detection) -> anyhow::Result<Vec<sensor::pipeline::Line>> {
         Ok(Vec::new())
     }
 }
 
 impl FindingSink for NoFindings {
-    fn send(&mut self, _: &serde_json::Value) -> anyhow::Result<()> {
+    fn send(&mut self, _: sensor::pipeline::Line) -> anyhow::Result<()> {
         Ok(())
     }
 

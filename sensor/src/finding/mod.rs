@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::detection::{ContentOrigin, Detection, FileInfo, ProcessInfo};
 use crate::event::{RawString, Script};
 use crate::pipeline::{scored_text, Language};
+use crate::sink::Line;
 pub use rules::Hit;
 pub use scc::NotificationMessage;
 use scc::{
@@ -168,14 +169,14 @@ impl SccFindings {
 }
 
 impl crate::pipeline::FindingBuilder for SccFindings {
-    fn build(&self, detection: &Detection) -> anyhow::Result<Value> {
-        Ok(serde_json::to_value(build(detection, &self.config))?)
+    fn build(&self, detection: &Detection) -> anyhow::Result<Line> {
+        Line::of(&build(detection, &self.config))
     }
 
-    fn build_all(&self, detection: &Detection) -> anyhow::Result<Vec<Value>> {
+    fn build_all(&self, detection: &Detection) -> anyhow::Result<Vec<Line>> {
         build_all(detection, &self.config)
             .iter()
-            .map(|m| Ok(serde_json::to_value(m)?))
+            .map(Line::of)
             .collect()
     }
 

@@ -3,6 +3,11 @@
 //! names, enums as their names, int64 as strings, timestamps as RFC 3339 UTC,
 //! and fields at their default value (empty string, empty list, false, unset
 //! message) left out. Only the fields this sensor fills are declared.
+//!
+//! Fields are declared in the byte order of their JSON names, not the
+//! proto's order: findings were first written through a `serde_json::Value`,
+//! whose objects sort their keys, and serialising these structs directly
+//! must write the same bytes (a test checks it).
 
 use std::collections::BTreeMap;
 
@@ -12,9 +17,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationMessage {
+    pub finding: Finding,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub notification_config_name: String,
-    pub finding: Finding,
     pub resource: Resource,
 }
 
@@ -22,44 +27,44 @@ pub struct NotificationMessage {
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub parent: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub resource_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<State>,
+    pub canonical_name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub category: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub external_uri: String,
-    /// `map<string, google.protobuf.Value>`; keys are letters, digits and `_`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub source_properties: BTreeMap<String, serde_json::Value>,
+    pub create_time: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub event_time: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub create_time: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<Severity>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub canonical_name: String,
+    pub external_uri: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finding_class: Option<FindingClass>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indicator: Option<Indicator>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<Kubernetes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mitre_attack: Option<MitreAttack>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub next_steps: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub parent: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub processes: Vec<Process>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub next_steps: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub containers: Vec<Container>,
+    pub resource_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kubernetes: Option<Kubernetes>,
+    pub severity: Option<Severity>,
+    /// `map<string, google.protobuf.Value>`; keys are letters, digits and `_`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub source_properties: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<State>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,9 +96,9 @@ pub enum FindingClass {
 #[serde(rename_all = "camelCase")]
 pub struct Indicator {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ip_addresses: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_addresses: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uris: Vec<String>,
 }
@@ -107,14 +112,14 @@ impl Indicator {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MitreAttack {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_tactic: Option<Tactic>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub primary_techniques: Vec<Technique>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub additional_tactics: Vec<Tactic>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub additional_techniques: Vec<Technique>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_tactic: Option<Tactic>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primary_techniques: Vec<Technique>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
 }
@@ -154,52 +159,52 @@ pub enum Technique {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Process {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub binary: Option<File>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<File>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub arguments_truncated: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pid: Option<Int64>,
+    pub binary: Option<File>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_pid: Option<Int64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<Int64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<File>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct File {
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<Int64>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub sha256: String,
+    pub contents: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashed_size: Option<Int64>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub partially_hashed: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub contents: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Int64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub uri: String,
+    pub create_time: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub image_id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<Label>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub create_time: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uri: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,21 +219,21 @@ pub struct Label {
 #[serde(rename_all = "camelCase")]
 pub struct Kubernetes {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pods: Vec<Pod>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<Node>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<Pod>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pod {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub ns: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub labels: Vec<Label>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ns: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,24 +246,24 @@ pub struct Node {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_provider: Option<crate::config::CloudProviderName>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub display_name: String,
-    #[serde(default, rename = "type", skip_serializing_if = "String::is_empty")]
-    pub kind: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub project: String,
+    pub location: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub project_display_name: String,
+    pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub parent: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub parent_display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud_provider: Option<crate::config::CloudProviderName>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub location: String,
+    pub project: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub project_display_name: String,
+    #[serde(default, rename = "type", skip_serializing_if = "String::is_empty")]
+    pub kind: String,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -316,6 +321,96 @@ mod tests {
             serde_json::to_string(&msg).unwrap(),
             r#"{"finding":{},"resource":{}}"#
         );
+    }
+
+    /// Every field set: the direct serialisation writes what the one
+    /// through `serde_json::Value` (sorted keys) wrote.
+    #[test]
+    fn fields_serialize_in_sorted_key_order() {
+        let file = File {
+            path: "/p".into(),
+            size: Some(1u32.into()),
+            sha256: "ab".into(),
+            hashed_size: Some(1u32.into()),
+            partially_hashed: true,
+            contents: "c".into(),
+        };
+        let label = Label {
+            name: "n".into(),
+            value: "v".into(),
+        };
+        let container = Container {
+            name: "c".into(),
+            uri: "u".into(),
+            image_id: "i".into(),
+            labels: vec![label.clone()],
+            create_time: "t".into(),
+        };
+        let msg = NotificationMessage {
+            notification_config_name: "n".into(),
+            finding: Finding {
+                name: "a/findings/x".into(),
+                parent: "a".into(),
+                resource_name: "r".into(),
+                state: Some(State::Active),
+                category: "c".into(),
+                external_uri: "e".into(),
+                source_properties: [("k".to_string(), serde_json::json!({"b": 1, "a": [2]}))]
+                    .into_iter()
+                    .collect(),
+                event_time: "t".into(),
+                create_time: "t".into(),
+                severity: Some(Severity::High),
+                canonical_name: "cn".into(),
+                finding_class: Some(FindingClass::Threat),
+                indicator: Some(Indicator {
+                    ip_addresses: vec!["1".into()],
+                    domains: vec!["d".into()],
+                    uris: vec!["u".into()],
+                }),
+                mitre_attack: Some(MitreAttack {
+                    primary_tactic: Some(Tactic::Execution),
+                    primary_techniques: vec![Technique::UnixShell],
+                    additional_tactics: vec![Tactic::CommandAndControl],
+                    additional_techniques: vec![Technique::Python],
+                    version: "18".into(),
+                }),
+                processes: vec![Process {
+                    name: "bash".into(),
+                    binary: Some(file.clone()),
+                    script: Some(file),
+                    args: vec!["a".into()],
+                    arguments_truncated: true,
+                    pid: Some(2u32.into()),
+                    parent_pid: Some(1u32.into()),
+                }],
+                description: "d".into(),
+                next_steps: "n".into(),
+                containers: vec![container.clone()],
+                kubernetes: Some(Kubernetes {
+                    pods: vec![Pod {
+                        ns: "ns".into(),
+                        name: "p".into(),
+                        labels: vec![label],
+                        containers: vec![container],
+                    }],
+                    nodes: vec![Node { name: "n".into() }],
+                }),
+            },
+            resource: Resource {
+                name: "n".into(),
+                display_name: "d".into(),
+                kind: "k".into(),
+                project: "p".into(),
+                project_display_name: "pd".into(),
+                parent: "pa".into(),
+                parent_display_name: "pad".into(),
+                cloud_provider: None,
+                location: "l".into(),
+            },
+        };
+        let through_value = serde_json::to_string(&serde_json::to_value(&msg).unwrap()).unwrap();
+        assert_eq!(serde_json::to_string(&msg).unwrap(), through_value);
     }
 
     #[test]

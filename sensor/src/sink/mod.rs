@@ -43,6 +43,23 @@ pub struct Line {
 }
 
 impl Line {
+    /// A finding serialised straight from its structs (no intermediate
+    /// `serde_json::Value`; the same bytes, see `finding::scc`).
+    pub fn of(msg: &NotificationMessage) -> anyhow::Result<Self> {
+        let id = msg
+            .finding
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        Ok(Self {
+            id,
+            json: serde_json::to_string(msg).context("cannot serialize a finding")?,
+        })
+    }
+
+    /// Any JSON document as a finding line.
     pub fn new(value: &serde_json::Value) -> anyhow::Result<Self> {
         let id = value
             .pointer("/finding/name")
@@ -118,19 +135,32 @@ impl Sinks {
 
     /// Queue one finding for every sink.
     pub async fn send(&self, msg: &NotificationMessage) -> anyhow::Result<()> {
-        self.send_json(&serde_json::to_value(msg)?).await
+        self.send_line(Line::of(msg)?).await
     }
 
     /// Queue one already-built JSON finding for every sink (stdout: write
     /// it now, from this thread).
     pub async fn send_json(&self, value: &serde_json::Value) -> anyhow::Result<()> {
-        let line = Arc::new(Line::new(value)?);
-        if let Some(stdout) = &self.stdout {
-            stdout
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .write(&line);
+        self.send_line(Line::new(value)?).await
+    }
+
+    /// Queue one serialised finding for every sink (stdout: write it now,
+    /// from this thread).
+    pub async fn send_line(&self, line: Line) -> anyhow::Result<()> {
+        self.write_stdout(&line);
+        if self.outputs.is_empty() {
+            return Ok(());
         }
+        self.queue(Arc::new(line)).await
+    }
+
+    fn write_stdout(&self, line: &Line) {
+        if let Some(stdout) = &self.stdout {
+            stdout.lock().unwrap_or_else(|p| p.into_inner()).write(line);
+        }
+    }
+
+    async fn queue(&self, line: Arc<Line>) -> anyhow::Result<()> {
         for out in &self.outputs {
             out.tx
                 .send(Command::Write(line.clone()))
@@ -210,12 +240,17 @@ impl BlockingSinks {
 }
 
 impl crate::pipeline::FindingSink for BlockingSinks {
-    fn send(&mut self, finding: &serde_json::Value) -> anyhow::Result<()> {
+    fn send(&mut self, finding: Line) -> anyhow::Result<()> {
         let sinks = self
             .sinks
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("sinks already closed"))?;
-        self.runtime.block_on(sinks.send_json(finding))
+        // Stdout alone (the default) needs no trip through the runtime.
+        sinks.write_stdout(&finding);
+        if sinks.outputs.is_empty() {
+            return Ok(());
+        }
+        self.runtime.block_on(sinks.queue(Arc::new(finding)))
     }
 
     fn close(&mut self) -> anyhow::Result<()> {
