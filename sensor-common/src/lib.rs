@@ -125,6 +125,9 @@ pub struct Offsets {
     pub file_f_pos: u32,
     pub task_group_leader: u32,
     pub task_comm: u32,
+    /// `struct pt_regs`: where a syscall's first three arguments were
+    /// saved at entry (0: unknown on this architecture).
+    pub regs_args: [u32; 3],
     pub _pad: u32,
 }
 

@@ -4,9 +4,9 @@
 //! - `tp_btf/sched_process_exec`: after a successful exec, with the new mm in
 //!   place and `linux_binprm` at hand (`interp` = the `#!` interpreter). If the
 //!   binary is in `INTERPRETERS`, one exec record goes to `EVENTS`.
-//! - `syscalls:sys_enter_execve(at)` / `sys_exit_execve(at)`: a shell whose
-//!   execve fails with ENOEXEC interprets the file itself; that is reported as
-//!   an ENOEXEC record.
+//! - `syscalls:sys_exit_execve(at)`: a shell whose execve fails with ENOEXEC
+//!   interprets the file itself; that is reported as an ENOEXEC record (the
+//!   call's arguments come from the task's saved user registers).
 //! - `syscalls:sys_enter_read`/`sys_exit_read` + `sched:sched_process_exit`:
 //!   content capture of what tracked interpreters read (see `content`).
 //!
@@ -59,20 +59,12 @@ static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(COUNTERS_LEN, 
 #[map]
 static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
 
-/// execve calls made by shells, kept from sys_enter to sys_exit (key: tid).
-#[map]
-static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(8192, 0);
-
 /// The reader's wakeup request; see `GATE_WAKE`.
 #[map]
 static GATE: Array<u64> = Array::with_max_entries(GATE_LEN, 0);
 
 /// Slots of the per-id counts (`*_SLOTS` maps): an id maps to `id & (SLOTS - 1)`.
 pub const SLOTS: u32 = 16384;
-
-/// Shell execve calls in `PENDING`, per tid slot.
-#[map]
-static PENDING_SLOTS: Array<u64> = Array::with_max_entries(SLOTS, 0);
 
 /// Might `id` have an entry in the map `counts` counts? (false: certainly
 /// not). One array load, which the verifier inlines: far cheaper than the
@@ -151,13 +143,11 @@ pub struct Scratch {
     pub data: [u8; DATA_CAP + 2 * ARGV_CAP],
 }
 
-#[repr(C)]
-#[derive(Clone, Copy)]
+/// A shell's execve that failed with ENOEXEC: its user pointers.
 pub struct Pending {
     filename: u64,
     argv: u64,
     family: u32,
-    _pad: u32,
 }
 
 const MASK: u32 = DATA_CAP as u32 - 1;
@@ -495,26 +485,27 @@ fn current_exe_interpreter(task: u64) -> Option<Interpreter> {
     ))
 }
 
-#[tracepoint(category = "syscalls", name = "sys_enter_execve")]
-pub fn sys_enter_execve(ctx: TracePointContext) -> u32 {
-    // struct { common 8; int nr; pad; const char *filename @16; argv @24; envp @32 }
-    let filename: u64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
-    let argv: u64 = unsafe { ctx.read_at(24) }.unwrap_or(0);
-    remember_exec(filename, argv);
+#[tracepoint(category = "syscalls", name = "sys_exit_execve")]
+pub fn sys_exit_execve(ctx: TracePointContext) -> u32 {
+    on_exec_exit(&ctx, false);
     0
 }
 
-#[tracepoint(category = "syscalls", name = "sys_enter_execveat")]
-pub fn sys_enter_execveat(ctx: TracePointContext) -> u32 {
-    // { fd @16; filename @24; argv @32; envp @40; flags @48 }
-    let filename: u64 = unsafe { ctx.read_at(24) }.unwrap_or(0);
-    let argv: u64 = unsafe { ctx.read_at(32) }.unwrap_or(0);
-    remember_exec(filename, argv);
+#[tracepoint(category = "syscalls", name = "sys_exit_execveat")]
+pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
+    on_exec_exit(&ctx, true);
     0
 }
 
 #[inline(always)]
-fn remember_exec(filename: u64, argv: u64) {
+fn on_exec_exit(ctx: &TracePointContext, at: bool) {
+    // Nearly every exit is a success (the program is gone: this task runs
+    // the new one) or another error: one ctx read decides.
+    // { common 8; int nr; pad; long ret @16 }
+    let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
+    if ret != -ENOEXEC {
+        return;
+    }
     let task = unsafe { bpf_get_current_task() };
     let Some(interp) = current_exe_interpreter(task) else {
         return;
@@ -522,44 +513,32 @@ fn remember_exec(filename: u64, argv: u64) {
     if interp.enoexec == 0 {
         return;
     }
-    let tid = bpf_get_current_pid_tgid() as u32;
+    // The call's arguments, from the user registers saved at syscall entry
+    // (the kernel writes only the return value back): no hook on every
+    // execve's entry to remember them.
+    let regs = unsafe {
+        aya_ebpf::helpers::generated::bpf_task_pt_regs(
+            aya_ebpf::helpers::generated::bpf_get_current_task_btf(),
+        )
+    } as u64;
+    if regs == 0 {
+        return;
+    }
+    let args = off!(regs_args);
+    // execve(filename, argv, ..); execveat(dirfd, filename, argv, ..)
+    let (filename_at, argv_at) = if at {
+        (args[1], args[2])
+    } else {
+        (args[0], args[1])
+    };
+    if argv_at == 0 {
+        return;
+    }
     let pending = Pending {
-        filename,
-        argv,
+        filename: read_ptr(regs + filename_at as u64),
+        argv: read_ptr(regs + argv_at as u64),
         family: interp.family as u32,
-        _pad: 0,
     };
-    insert_counted(&PENDING, &PENDING_SLOTS, tid, &pending);
-}
-
-#[tracepoint(category = "syscalls", name = "sys_exit_execve")]
-pub fn sys_exit_execve(ctx: TracePointContext) -> u32 {
-    on_exec_exit(&ctx);
-    0
-}
-
-#[tracepoint(category = "syscalls", name = "sys_exit_execveat")]
-pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
-    on_exec_exit(&ctx);
-    0
-}
-
-#[inline(always)]
-fn on_exec_exit(ctx: &TracePointContext) {
-    // Most execve callers are no shells: nothing pending anywhere.
-    let tid = bpf_get_current_pid_tgid() as u32;
-    if !maybe_in(&PENDING_SLOTS, tid) {
-        return;
-    }
-    let Some(pending) = (unsafe { PENDING.get(tid) }).copied() else {
-        return;
-    };
-    remove_counted(&PENDING, &PENDING_SLOTS, tid);
-    // { common 8; int nr; pad; long ret @16 }
-    let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
-    if ret != -ENOEXEC {
-        return;
-    }
     if on_enoexec(&pending).is_some() {
         content::commit();
         wake_reader();

@@ -105,8 +105,6 @@ pub fn load(config: &CaptureConfig) -> Result<Loaded, CaptureError> {
 
     attach_btf(&mut ebpf, "sched_process_exec", "sched_process_exec", &btf)?;
     for (prog, category, name) in [
-        ("sys_enter_execve", "syscalls", "sys_enter_execve"),
-        ("sys_enter_execveat", "syscalls", "sys_enter_execveat"),
         ("sys_exit_execve", "syscalls", "sys_exit_execve"),
         ("sys_exit_execveat", "syscalls", "sys_exit_execveat"),
     ] {

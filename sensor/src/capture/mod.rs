@@ -4,9 +4,13 @@
 //! # Design
 //! `sensor-ebpf` hooks `tp_btf/sched_process_exec` (after a successful exec:
 //! the new mm holds argv after any `#!` rewrite, `linux_binprm::interp` names
-//! the interpreter really executed) and `syscalls:sys_{enter,exit}_execve(at)`
-//! (a shell whose execve fails with ENOEXEC interprets the `#!`-less file
-//! itself). The basename of the executed binary (or of the file it resolves
+//! the interpreter really executed) and `syscalls:sys_exit_execve(at)` (a
+//! shell whose execve fails with ENOEXEC interprets the `#!`-less file
+//! itself). The exit hooks read the return value first (nearly every exit
+//! stops there), then check that the caller is a shell, and only then take
+//! the call's filename and argv from the user registers saved at syscall
+//! entry (`bpf_task_pt_regs`; `pt_regs` offsets from BTF): no hook runs on
+//! every execve's entry to remember them. The basename of the executed binary (or of the file it resolves
 //! to) is looked up in the `INTERPRETERS` map, so only interpreter execs reach
 //! the ring buffer; `python3.X` matches any `python3.<digits>`.
 //!

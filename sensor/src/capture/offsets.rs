@@ -84,8 +84,24 @@ pub fn resolve(path: &Path) -> Result<Offsets, OffsetError> {
         file_f_pos: r.off("file", &["f_pos"])?,
         task_group_leader: r.off("task_struct", &["group_leader"])?,
         task_comm: r.off("task_struct", &["comm"])?,
+        regs_args: syscall_arg_regs(&r),
         _pad: 0,
     })
+}
+
+/// Offsets in `struct pt_regs` of a syscall's first three arguments as the
+/// task entered it (x86_64: di, si, dx; arm64: orig_x0, x1, x2, since x0
+/// gets the return value). Zero where unknown: the ENOEXEC hook then
+/// reports nothing rather than read wrong registers.
+fn syscall_arg_regs(r: &Resolver) -> [u32; 3] {
+    let x86 = ["di", "si", "dx"].map(|reg| r.off("pt_regs", &[reg]));
+    if let [Ok(a), Ok(b), Ok(c)] = x86 {
+        return [a, b, c];
+    }
+    match (r.off("pt_regs", &["orig_x0"]), r.off("pt_regs", &["regs"])) {
+        (Ok(x0), Ok(regs)) => [x0, regs + 8, regs + 16],
+        _ => [0; 3],
+    }
 }
 
 struct Resolver<'a> {
@@ -196,5 +212,11 @@ mod tests {
         assert!(offsets.task_mm > 0 && offsets.mm_arg_end > offsets.mm_arg_start);
         assert_eq!(offsets.dentry_d_name_name % 8, 0);
         assert!(offsets.upid_size >= 16);
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            offsets.regs_args,
+            [14 * 8, 13 * 8, 12 * 8],
+            "pt_regs di, si, dx"
+        );
     }
 }
