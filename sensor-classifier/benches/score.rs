@@ -7,6 +7,7 @@
 //! Both sweeps time each run by the wall clock and by the thread's CPU time:
 //! on a shared machine the wall-clock p99 is mostly other processes' time slices.
 //! Run: `cargo bench -p sensor-classifier` (needs onnxruntime: `cargo xtask setup`).
+//! `LATENCY_JSON=PATH` writes the report elsewhere; `SCORE_BENCH_SWEEPS=0` skips the sweeps.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -197,7 +198,12 @@ fn write_report(sizes: Vec<serde_json::Value>, corpus: Option<CorpusLatency>) {
         "load_average_1m": std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().and_then(|x| x.parse::<f64>().ok())),
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     });
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/latency.json");
+    // LATENCY_JSON=PATH writes the report elsewhere (a trial run that must not touch models/).
+    let path = std::env::var_os("LATENCY_JSON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/latency.json")
+        });
     match std::fs::write(&path, format!("{report:#}\n")) {
         Ok(()) => eprintln!("latency report: {}", path.display()),
         Err(err) => eprintln!("could not write {}: {err}", path.display()),
@@ -262,10 +268,13 @@ fn bench(c: &mut Criterion) {
             None
         }
     };
-    let sizes = size_sweep(classifier.as_ref());
-    let corpus = corpus_sweep(classifier.as_ref());
-    if classifier.is_some() {
-        write_report(sizes, corpus);
+    // SCORE_BENCH_SWEEPS=0 skips the sweeps and the report (for profiling the criterion loops).
+    if std::env::var_os("SCORE_BENCH_SWEEPS").is_none_or(|v| v != "0") {
+        let sizes = size_sweep(classifier.as_ref());
+        let corpus = corpus_sweep(classifier.as_ref());
+        if classifier.is_some() {
+            write_report(sizes, corpus);
+        }
     }
 
     let mut group = c.benchmark_group("featurize");

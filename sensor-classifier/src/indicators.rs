@@ -662,10 +662,8 @@ impl Indicators {
         let bytes = text.as_bytes();
         let mut counts = vec![0u32; self.n_literals];
         let mut positions: Vec<Vec<u32>> = vec![Vec::new(); self.n_literals];
-        // A case-sensitive DFA over a lowercased copy is about twice as fast as an
-        // ASCII-case-insensitive one; offsets are the same (ASCII lowercasing keeps lengths).
-        let lower = text.to_ascii_lowercase();
-        self.matcher.for_each_match(lower.as_bytes(), |id, start| {
+        // The matcher folds ASCII case in its byte classes: no lowercased copy.
+        self.matcher.for_each_match(bytes, |id, start| {
             counts[id] += 1;
             if positions[id].len() < MAX_POSITIONS {
                 positions[id].push(start as u32);
@@ -734,6 +732,12 @@ impl LiteralMatcher {
             .prefilter(false)
             .build(literals)
             .expect("indicator literals compile");
+        assert!(
+            literals
+                .iter()
+                .all(|l| !l.bytes().any(|b| b.is_ascii_uppercase())),
+            "literals are lowercased"
+        );
         let mut class = [0u8; 256];
         let mut classes = 1usize; // class 0: every byte in no literal
         for b in 0..=255u8 {
@@ -742,9 +746,16 @@ impl LiteralMatcher {
                 classes += 1;
             }
         }
+        // An upper-case byte walks the DFA as its lower-case twin: the same as
+        // matching a lowercased copy of the text, without making the copy.
+        for b in b'A'..=b'Z' {
+            class[b as usize] = class[b.to_ascii_lowercase() as usize];
+        }
         let mut representative = vec![0u8; classes];
         for b in (0..=255u8).rev() {
-            representative[class[b as usize] as usize] = b;
+            if !b.is_ascii_uppercase() {
+                representative[class[b as usize] as usize] = b;
+            }
         }
         let shift = classes.next_power_of_two().trailing_zeros();
         // Every state, breadth first from the start state.
@@ -811,8 +822,8 @@ impl LiteralMatcher {
         self.trans[(usize::from(state) << self.shift) | usize::from(self.class[byte as usize])]
     }
 
-    /// Calls `found(literal id, start)` for every occurrence in `text` (lowercased);
-    /// per literal, in increasing start order.
+    /// Calls `found(literal id, start)` for every occurrence in `text`, ASCII case
+    /// ignored; per literal, in increasing start order.
     fn for_each_match(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
         let chunk = text.len() / LANES;
         let begin: [usize; LANES] = std::array::from_fn(|k| k * chunk);
@@ -828,17 +839,31 @@ impl LiteralMatcher {
                 hits.push((id, (end - len as usize) as u32));
             }
         };
-        let lanes: [&[u8]; LANES] = std::array::from_fn(|k| &text[begin[k]..begin[k] + chunk]);
-        // Index loops on purpose: all lanes advance by the same offset `j` in lockstep.
-        #[allow(clippy::needless_range_loop)]
+        // Four named lanes, so the states live in registers (an indexed array of
+        // states was kept on the stack: a store and reload on every step).
+        const _: () = assert!(LANES == 4);
+        let (l0, l1, l2, l3) = (
+            &text[begin[0]..begin[0] + chunk],
+            &text[begin[1]..begin[1] + chunk],
+            &text[begin[2]..begin[2] + chunk],
+            &text[begin[3]..begin[3] + chunk],
+        );
+        let [mut s0, mut s1, mut s2, mut s3] = state;
         for j in 0..chunk {
-            for k in 0..LANES {
-                state[k] = self.step(state[k], lanes[k][j]);
-                if state[k] >= self.first_match {
-                    record(&mut hits[k], state[k], begin[k] + j + 1);
+            s0 = self.step(s0, l0[j]);
+            s1 = self.step(s1, l1[j]);
+            s2 = self.step(s2, l2[j]);
+            s3 = self.step(s3, l3[j]);
+            // One well-predicted branch per step: match states are rare.
+            if s0.max(s1).max(s2.max(s3)) >= self.first_match {
+                for (k, s) in [s0, s1, s2, s3].into_iter().enumerate() {
+                    if s >= self.first_match {
+                        record(&mut hits[k], s, begin[k] + j + 1);
+                    }
                 }
             }
         }
+        state = [s0, s1, s2, s3];
         // The last lane also takes the bytes left over by the division.
         let last = LANES - 1;
         for (at, &b) in text.iter().enumerate().skip(begin[last] + chunk) {
@@ -861,7 +886,8 @@ mod matcher_tests {
     fn matched(matcher: &LiteralMatcher, literals: usize, text: &str) -> Vec<(usize, usize)> {
         let mut got = Vec::new();
         let mut last_start: Vec<Option<usize>> = vec![None; literals];
-        matcher.for_each_match(text.to_ascii_lowercase().as_bytes(), |id, start| {
+        // The text as it is: the matcher folds case itself.
+        matcher.for_each_match(text.as_bytes(), |id, start| {
             assert!(
                 last_start[id] < Some(start),
                 "literal {id}: starts out of order"
@@ -981,19 +1007,31 @@ fn gather<'a>(bytes: &'a [u8], windows: &[(usize, usize)]) -> std::borrow::Cow<'
 /// A confirming regex always contains one of its anchor literals, so matches
 /// outside these windows cannot exist, except across a cut (budget, reach).
 fn windows(bytes: &[u8], anchors: &[usize], positions: &[Vec<u32>]) -> Vec<(usize, usize)> {
-    let mut hits: Vec<usize> = anchors
+    // The anchors' hits in ascending order, merged lazily: each literal's list is
+    // ascending, and hits inside the window just built are passed over, so the
+    // walk stops after a few windows (the budget) without sorting every hit.
+    let mut lists: Vec<&[u32]> = anchors
         .iter()
-        .flat_map(|&l| positions[l].iter().map(|&p| p as usize))
+        .map(|&l| positions[l].as_slice())
+        .filter(|l| !l.is_empty())
         .collect();
-    hits.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::new();
     let mut total = 0usize;
-    for p in hits {
-        if let Some(last) = merged.last() {
-            if p < last.1 {
-                continue; // already inside the previous window
+    // Hits before `cursor` are inside the last window.
+    let mut cursor = 0usize;
+    loop {
+        let mut next = usize::MAX;
+        for list in &mut lists {
+            let inside = list.partition_point(|&q| (q as usize) < cursor);
+            *list = &list[inside..];
+            if let Some(&q) = list.first() {
+                next = next.min(q as usize);
             }
         }
+        if next == usize::MAX {
+            break;
+        }
+        let p = next;
         let floor = p.saturating_sub(WINDOW_REACH);
         let ceil = (p + WINDOW_REACH).min(bytes.len());
         let line_start = memchr::memrchr(b'\n', &bytes[floor..p]).map(|i| floor + i);
@@ -1019,6 +1057,7 @@ fn windows(bytes: &[u8], anchors: &[usize], positions: &[Vec<u32>]) -> Vec<(usiz
                 merged.push((start, end));
             }
         }
+        cursor = merged.last().map_or(0, |last| last.1);
         if total >= REGEX_BUDGET {
             break;
         }
