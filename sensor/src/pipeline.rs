@@ -392,32 +392,31 @@ impl Pipeline {
                 let Ok(permit) = workers.clone().acquire_owned().await else {
                     break;
                 };
-                let enricher = enricher.clone();
-                let score = score.clone();
-                let metrics = dispatch_metrics.clone();
-                let content_wait = content_wait;
-                // Unordered, the worker hands its result to the output
-                // stage itself: no hop back through the async runtime.
-                let release = slot.map(|slot| Release {
-                    out: unordered_out.tx.clone(),
-                    _slot: slot,
-                });
-                let work = process_one(
-                    enricher,
-                    score,
-                    metrics,
-                    exec,
-                    (workers.clone(), permit),
+                let stage = Stage {
+                    enricher: enricher.clone(),
+                    score: score.clone(),
+                    metrics: dispatch_metrics.clone(),
+                    workers: workers.clone(),
                     content_wait,
-                    release,
-                );
-                if ordered {
-                    let handle = tokio::spawn(work);
-                    if ordered_tx.send(handle).await.is_err() {
-                        break;
+                };
+                match slot {
+                    None => {
+                        let handle = tokio::spawn(process_one(stage, exec, permit, None));
+                        if ordered_tx.send(handle).await.is_err() {
+                            break;
+                        }
                     }
-                } else {
-                    tokio::spawn(work);
+                    // Unordered, the worker hands its result to the output
+                    // stage itself: no hop back through the async runtime.
+                    Some(slot) => process_detached(
+                        stage,
+                        exec,
+                        permit,
+                        Release {
+                            out: unordered_out.tx.clone(),
+                            _slot: slot,
+                        },
+                    ),
                 }
             }
         }));
@@ -593,73 +592,129 @@ fn detection(event: ExecEvent, enrichment: Enrichment, verdict: Verdict) -> Dete
     }
 }
 
+/// What each exec's work needs; cheap to clone.
+#[derive(Clone)]
+struct Stage {
+    enricher: Enricher,
+    score: Arc<ScoreStage>,
+    metrics: Metrics,
+    /// Where a worker permit is taken again after a content wait.
+    workers: Arc<Semaphore>,
+    content_wait: Duration,
+}
+
+/// An exec enriched without its script, waiting for the kernel's copy.
+type Waiting = (
+    ExecEvent,
+    Enrichment,
+    Option<Release>,
+    tokio::sync::OwnedSemaphorePermit,
+);
+
 /// Enrich then score, on blocking threads, holding a worker permit; while
 /// waiting for kernel-captured bytes (a script that could not be read) the
 /// permit is given back so that waiting never takes a worker. With
 /// `release` (unordered) the result goes straight to the output stage and
 /// None is returned, else it is returned.
 async fn process_one(
-    enricher: Enricher,
-    score: Arc<ScoreStage>,
-    metrics: Metrics,
+    stage: Stage,
     exec: CapturedExec,
-    (workers, permit): (Arc<Semaphore>, tokio::sync::OwnedSemaphorePermit),
-    content_wait: Duration,
+    permit: tokio::sync::OwnedSemaphorePermit,
     release: Option<Release>,
 ) -> Option<Detection> {
+    let kernel_content = exec.kernel_content.clone();
+    let first = {
+        let stage = stage.clone();
+        tokio::task::spawn_blocking(move || enrich_and_judge(&stage, exec, release, permit))
+    };
+    match first.await.expect("enrichment does not panic") {
+        Ok(unreleased) => release_rest(unreleased).await,
+        Err(waiting) => judge_after_wait(stage, kernel_content, *waiting).await,
+    }
+}
+
+/// [`process_one`] for an unordered result, started on a blocking thread
+/// and not awaited: an exec whose script was read goes from that thread to
+/// the output stage with no async task and no wakeup of the runtime; only a
+/// content wait or a full output queue goes back to it.
+fn process_detached(
+    stage: Stage,
+    exec: CapturedExec,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    release: Release,
+) {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let kernel_content = exec.kernel_content.clone();
+        match enrich_and_judge(&stage, exec, Some(release), permit) {
+            Ok(None) => {}
+            Ok(unreleased) => {
+                runtime.spawn(release_rest(unreleased));
+            }
+            Err(waiting) => {
+                runtime.spawn(judge_after_wait(stage, kernel_content, *waiting));
+            }
+        }
+    });
+}
+
+/// On a blocking thread: enrich, and score at once unless the script is
+/// only coming through kernel capture (then Err: wait for it).
+fn enrich_and_judge(
+    stage: &Stage,
+    exec: CapturedExec,
+    release: Option<Release>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Result<Unreleased, Box<Waiting>> {
     let CapturedExec {
         event,
         kernel_content,
         root,
     } = exec;
-    let will_wait = kernel_content.is_some();
-    // One hop to a blocking thread: enrich, and score at once unless the
-    // script is only coming through kernel capture. Judged there and
-    // unordered, the result leaves from that thread.
-    let enrich = {
-        let enricher = enricher.clone();
-        let score = score.clone();
-        tokio::task::spawn_blocking(move || {
-            let (enrichment, stats) = enricher.enrich_pinned(&event, None, root);
-            if stats.content_cache_hit {
-                metrics.cache_hit("content");
-            }
-            if will_wait && enrichment.content_origin == ContentOrigin::Missing {
-                return Err(Box::new((event, enrichment, release, permit)));
-            }
-            Ok(judge_and_release(
-                &score,
-                event,
-                enrichment,
-                release,
-                Some(permit),
-            ))
-        })
-    };
-    let (event, mut enrichment, release, permit) =
-        match enrich.await.expect("enrichment does not panic") {
-            Ok(unreleased) => return release_rest(unreleased).await,
-            Err(waiting) => *waiting,
-        };
-    // Waiting for the kernel's copy never holds a worker.
+    let (enrichment, stats) = stage.enricher.enrich_pinned(&event, None, root);
+    if stats.content_cache_hit {
+        stage.metrics.cache_hit("content");
+    }
+    if kernel_content.is_some() && enrichment.content_origin == ContentOrigin::Missing {
+        return Err(Box::new((event, enrichment, release, permit)));
+    }
+    Ok(judge_and_release(
+        &stage.score,
+        event,
+        enrichment,
+        release,
+        Some(permit),
+    ))
+}
+
+/// Wait for the kernel's copy of the script (never holding a worker), then
+/// score on a blocking thread.
+async fn judge_after_wait(
+    stage: Stage,
+    kernel_content: Option<Arc<crate::kernel_content::Capture>>,
+    (event, mut enrichment, release, permit): Waiting,
+) -> Option<Detection> {
     drop(permit);
     if let Some(capture) = kernel_content {
         let started = tokio::time::Instant::now();
-        let mut got = capture.wait(started + content_wait).await;
+        let mut got = capture.wait(started + stage.content_wait).await;
         if got.bytes.is_empty() && !got.complete {
             // Not a byte read yet: on a loaded machine (a burst of
             // execs) the interpreter may still be starting. Scoring
             // now would lose the script; wait longer, still bounded.
             got = capture
-                .wait(started + content_wait * EMPTY_CONTENT_WAIT_FACTOR)
+                .wait(started + stage.content_wait * EMPTY_CONTENT_WAIT_FACTOR)
                 .await;
         }
         if !got.bytes.is_empty() {
-            enricher.apply_kernel_content(&event, &mut enrichment, &got.bytes);
+            stage
+                .enricher
+                .apply_kernel_content(&event, &mut enrichment, &got.bytes);
         }
     }
     // Only closed at shutdown: then score without a permit, losing nothing.
-    let permit = workers.acquire_owned().await.ok();
+    let permit = stage.workers.clone().acquire_owned().await.ok();
+    let score = stage.score;
     let unreleased = tokio::task::spawn_blocking(move || {
         judge_and_release(&score, event, enrichment, release, permit)
     })
