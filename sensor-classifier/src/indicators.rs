@@ -560,7 +560,7 @@ fn groups_anywhere(id: &str) -> bool {
 const GROUP_REACH: u32 = 2048;
 
 /// Whether some hit of the first group has a hit of every other group within `GROUP_REACH`.
-fn groups_near(groups: &[Vec<usize>], positions: &[Vec<u32>]) -> bool {
+fn groups_near(groups: &[Vec<usize>], positions: &Positions) -> bool {
     let near = |p: u32, group: &Vec<usize>| {
         group
             .iter()
@@ -581,6 +581,55 @@ const WINDOW_REACH: usize = 512;
 /// At most this many bytes of windows per confirming regex. Bounds the work on
 /// huge or indicator-dense scripts; a confirmation past it is not seen.
 const REGEX_BUDGET: usize = 4 * 1024;
+
+/// Where each literal hit: its first `MAX_POSITIONS` starts (ascending), and how
+/// often it hit. One flat array filled by a counting sort, instead of a growing
+/// vector per literal (hundreds of small allocations on a long script).
+struct Positions {
+    counts: Vec<u32>,
+    /// `flat[offsets[l]..offsets[l + 1]]`: literal `l`'s kept starts.
+    offsets: Vec<u32>,
+    flat: Vec<u32>,
+}
+
+impl Positions {
+    /// `found`: (literal, start) pairs, per literal in increasing start order.
+    fn new(n_literals: usize, found: &[(u32, u32)]) -> Self {
+        let mut counts = vec![0u32; n_literals];
+        for &(id, _) in found {
+            counts[id as usize] += 1;
+        }
+        let mut offsets = Vec::with_capacity(n_literals + 1);
+        let mut total = 0u32;
+        offsets.push(0);
+        for &c in &counts {
+            total += c.min(MAX_POSITIONS as u32);
+            offsets.push(total);
+        }
+        let mut flat = vec![0u32; total as usize];
+        let mut next: Vec<u32> = offsets[..n_literals].to_vec();
+        for &(id, start) in found {
+            let id = id as usize;
+            if next[id] < offsets[id + 1] {
+                flat[next[id] as usize] = start;
+                next[id] += 1;
+            }
+        }
+        Positions {
+            counts,
+            offsets,
+            flat,
+        }
+    }
+}
+
+impl std::ops::Index<usize> for Positions {
+    type Output = [u32];
+
+    fn index(&self, literal: usize) -> &[u32] {
+        &self.flat[self.offsets[literal] as usize..self.offsets[literal + 1] as usize]
+    }
+}
 
 /// The compiled indicator set: one automaton over all literals, one regex per indicator.
 pub struct Indicators {
@@ -660,15 +709,13 @@ impl Indicators {
     /// the lines around their literal hits, within `REGEX_BUDGET`.
     pub fn evaluate(&self, text: &str) -> Vec<bool> {
         let bytes = text.as_bytes();
-        let mut counts = vec![0u32; self.n_literals];
-        let mut positions: Vec<Vec<u32>> = vec![Vec::new(); self.n_literals];
         // The matcher folds ASCII case in its byte classes: no lowercased copy.
+        let mut found: Vec<(u32, u32)> = Vec::new();
         self.matcher.for_each_match(bytes, |id, start| {
-            counts[id] += 1;
-            if positions[id].len() < MAX_POSITIONS {
-                positions[id].push(start as u32);
-            }
+            found.push((id as u32, start as u32));
         });
+        let positions = Positions::new(self.n_literals, &found);
+        let counts = &positions.counts;
         INDICATORS
             .iter()
             .enumerate()
@@ -1006,13 +1053,13 @@ fn gather<'a>(bytes: &'a [u8], windows: &[(usize, usize)]) -> std::borrow::Cow<'
 /// `cd /tmp` then `./x`), at most `WINDOW_REACH` bytes either side of the hit.
 /// A confirming regex always contains one of its anchor literals, so matches
 /// outside these windows cannot exist, except across a cut (budget, reach).
-fn windows(bytes: &[u8], anchors: &[usize], positions: &[Vec<u32>]) -> Vec<(usize, usize)> {
+fn windows(bytes: &[u8], anchors: &[usize], positions: &Positions) -> Vec<(usize, usize)> {
     // The anchors' hits in ascending order, merged lazily: each literal's list is
     // ascending, and hits inside the window just built are passed over, so the
     // walk stops after a few windows (the budget) without sorting every hit.
     let mut lists: Vec<&[u32]> = anchors
         .iter()
-        .map(|&l| positions[l].as_slice())
+        .map(|&l| &positions[l])
         .filter(|l| !l.is_empty())
         .collect();
     let mut merged: Vec<(usize, usize)> = Vec::new();
