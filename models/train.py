@@ -33,9 +33,11 @@ from sklearn.metrics import roc_auc_score
 SEED = 1234
 TARGET_FPR = 0.001
 C = 2.0
-# Each source family weighs like sqrt(its size) within its (language, label): big
-# families (nl2bash, pypi-malregistry) do not drown the rest.
-FAMILY_POWER = 0.5
+# Each source family weighs like size^0.7 within its (language, label): big
+# families (nl2bash, pypi-malregistry) do not drown the rest, small ones do not
+# dominate either (by-collection validation on schema v9: 0.3 and 1.0 were worse
+# on both languages' TPR than 0.7; 0.5 was the previous setting).
+FAMILY_POWER = 0.7
 MODEL_NAME = "script-classifier"
 SYNTHETIC_PREFIX = "synthetic"
 
@@ -43,15 +45,15 @@ SYNTHETIC_PREFIX = "synthetic"
 # Why a held-out collection is hard to detect, in an analyst's words (quoted in
 # the card's blind spots next to its measured detection rate).
 WHY_MISSED = {
-    "atomic-red-team": "ATT&CK tests are mostly single admin-style commands (`sudo visudo`, `log erase`, `defaults write`, "
-    "`dd of=/var/log/syslog`, `crontab -l`), many for macOS; their text reads like the admin one-liners of nl2bash and "
+    "atomic-red-team": "ATT&CK tests are mostly single admin-style commands (`sudo systemctl stop cron`, `defaults write`, "
+    "`openssl genrsa`, `crontab -l`, `find -path .../Bookmarks`), many for macOS; their text reads like the admin one-liners of nl2bash and "
     "Dockerfiles, and only about half fire any named indicator",
     "atomic-red-team|python": "the Atomic Python payloads are a few small helpers (an HTTP client, a code-injection "
     "demo) written like ordinary Python",
     "atomic-red-team-python-c": "tiny Python one-liners for discovery/collection with no attack idiom in the text",
-    "gtfobins": "shell escapes and file transfer through ordinary binaries with ordinary flags (`kubectl proxy`, "
-    "`busybox httpd`, `pdflatex --shell-escape`, `service ../../bin/sh`): about a fifth fire no indicator, and the rest "
-    "share tokens with benign one-liners",
+    "gtfobins": "file transfer and shell escapes through ordinary binaries with ordinary flags (`kubectl proxy`, "
+    "`busybox httpd`, `scp`, `tftp`, `nginx -c`, `service ../../bin/sh`): what makes them malicious is who runs them (SUID, "
+    "sudo rules), not the text, and many share tokens with benign one-liners",
     "payloadsallthethings": "cheat-sheet lines include enumeration and setup steps (`find / -perm -4000`, `ls -al /etc/cron*`, "
     "`openssl req -x509 ...`) that are not malicious on their own",
     "pypi-malregistry": "held out, it takes 97% of the malicious Python with it: the model trained for this fold has seen "
@@ -367,6 +369,76 @@ def main():
     print(f"train.py: wrote {onnx_path} ({len(onnx_bytes)} bytes), thresholds {thresholds}", file=sys.stderr)
 
 
+def write_limits(w, meta, d, oof, thresholds, synthetic):
+    """What limits the by-collection numbers, measured: which benign samples set
+    each threshold, how many held-out malicious samples fire no named indicator,
+    and how many have a benign sample with (almost) the same feature vector."""
+    names = meta["names"]
+    n_ind = sum(1 for x in names if x.startswith("ind:"))
+    X = d["X"].tocsr()
+    has_ind = np.asarray((X[:, :n_ind] != 0).sum(axis=1)).ravel() > 0
+    # Cosine similarity of the token blocks: how close the text is to some benign text.
+    H = X[:, meta["hash_offset"]:]
+    norms = np.sqrt(np.asarray(H.multiply(H).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    Xn = sp.diags(1.0 / norms) @ H
+    main = ~synthetic & ~d["weak"]
+    w("## What limits the held-out numbers (measured on the out-of-fold scores above)")
+    w("")
+    w("| lang | held-out malicious | fire no named indicator | of those flagged | with indicators: flagged | no indicator and tokens within cosine 0.6 of a benign sample | of those flagged |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    top_benign = {}
+    for lg in ("bash", "python"):
+        mal = main & (d["lang"] == lg) & (d["y"] == 1)
+        ben = main & (d["lang"] == lg) & (d["y"] == 0)
+        t = thresholds[lg]
+        flagged = oof >= t
+        sim = (Xn[mal] @ Xn[ben].T).max(axis=1).toarray().ravel()
+        noi = mal & ~has_ind
+        near = (sim >= 0.6) & ~has_ind[mal]
+        wi = mal & has_ind
+
+        def rate(m):
+            return f"{100 * flagged[m].mean():.1f}%" if m.any() else "–"
+
+        fl_mal = flagged[mal]
+        w(f"| {lg} | {int(mal.sum())} | {int(noi.sum())} | {rate(noi)} | {rate(wi)} | {int(near.sum())} | "
+          f"{(100 * fl_mal[near].mean()):.1f}% |" if near.any() else
+          f"| {lg} | {int(mal.sum())} | {int(noi.sum())} | {rate(noi)} | {rate(wi)} | 0 | – |")
+        order = np.flatnonzero(ben)[np.argsort(-oof[ben])][:6]
+        top_benign[lg] = order
+    w("")
+    parts = []
+    for coll in sorted(set(d["collection"][main & (d["lang"] == "bash") & (d["y"] == 1)])):
+        m = main & (d["lang"] == "bash") & (d["y"] == 1) & (d["collection"] == coll)
+        parts.append(f"`{coll}` {int((m & ~has_ind).sum())} of {int(m.sum())}")
+    w("Held-out malicious bash samples that fire no named indicator, per collection: " + ", ".join(parts) + ".")
+    w("")
+    w("A malicious sample that fires no named indicator is scored on its tokens alone, and tokens learned from other sources "
+      "transfer poorly: that is where most misses are. Exact textual twins are rare (the corpus was deduplicated across labels), "
+      "but a malicious sample with no indicator whose tokens are close to a benign sample's is, to a text model, an ordinary command "
+      "(e.g. an Atomic test that is one `sudo systemctl stop cron` or `openssl genrsa` line): none of those is flagged.")
+    w("")
+    w("The benign samples with the highest held-out scores set the thresholds (at 0.1% FPR only floor(0.001 x benign) of them may "
+      "score at or above it: 4 for bash, 2 for python). They are:")
+    w("")
+    w("| lang | id | collection | held-out score | named indicators fired |")
+    w("|---|---|---|---:|---|")
+    for lg, order in top_benign.items():
+        for i in order:
+            row = X[i]
+            fired = [names[j][4:] for j in row.indices if j < n_ind and row[0, j] != 0]
+            w(f"| {lg} | `{d['id'][i]}` | {d['collection'][i]} | {oof[i]:.4f} | {', '.join(fired) or '–'} |")
+    w("")
+    w("At the time of writing the top bash ones are genuine lookalikes from nl2bash and Debian: `find / -perm /g=s` (a SUID/SGID hunt, "
+      "exactly what privilege-escalation cheat sheets run), `history -cr` (clears history), `x=$(whoami)`, a package purge script that "
+      "removes `.psql_history`, and everyday one-liners with `/tmp` and `/path/to` paths whose tokens the held-out-nl2bash model has "
+      "only seen in GTFOBins-style text. No text feature can push the first two below their malicious twins, so bash TPR at 0.1% FPR "
+      "is bounded by how many malicious samples score above plain attacker-like admin commands: with 4,384 benign bash samples, "
+      "5 such lines are enough to set the threshold.")
+    w("")
+
+
 def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, version, onnx_diff, onnx_size,
                synthetic, oof, seconds):
     L = []
@@ -472,10 +544,16 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     w("")
     w("Caveats that make these numbers slightly optimistic: the indicator set and the training settings (C from a grid of "
       "0.25/0.5/1/2/4 (2 kept: best bash AUC, python TPR 61% vs 25% at C=0.5; re-checked on schema v8 with the larger synthetic "
-      "set: C=1 gave bash AUC 0.905 / TPR 30.2% and python 0.988 / 71.9%, C=4 bash 0.899 / 26.9% and python 0.984 / 76.5%), family weighting, hashed-block norm, the 2 KiB group proximity) "
+      "set: C=1 gave bash AUC 0.905 / TPR 30.2% and python 0.988 / 71.9%, C=4 bash 0.899 / 26.9% and python 0.984 / 76.5%; on schema v9 "
+      "with family power 0.7: C=1 bash 0.926 / 42.4% and python 0.990 / 76.4%, C=1.5 bash 0.925 / 42.0% and python 0.989 / 78.0%, "
+      "C=4 bash 0.918 / 32.6% and python 0.986 / 78.0%), family weighting (size power 0.3/0.5/0.7/1.0 on schema v9 at C=2: bash TPR "
+      "35.8/39.1/39.3/38.3%, python TPR 66.9/74.0/76.9/73.9%; 0.7 kept), hashed-block norm, the 2 KiB group proximity) "
       "and the indicators added in schema v8 (shell escapes through ordinary binaries, history reads, listeners, SUID/capability hunting, "
-      "privileged containers, `${IFS}` evasion, timestomping, bare-IP download pipes, eval of escaped code, tighter packer shapes) were chosen while looking at these held-out results and at the samples "
-      "the held-out models missed; and our synthetic collection, written with knowledge of the techniques and collections in the corpus, "
+      "privileged containers, `${IFS}` evasion, timestomping, bare-IP download pipes, eval of escaped code, tighter packer shapes) and "
+      "schema v9 (a shell handed to a wrapper program, a shell tied to the terminal from an option or config, raw TCP from awk/Perl/Ruby/Lua/"
+      "netcat, credential-file searches, sudoers/PAM tampering, macOS launch persistence, `log erase`; and fixes that stop shebang, comment "
+      "and doctest lines, reads of `/proc/sys/kernel/yama`, `find -exec /tmp/x.sh` and the bare word `ngrok` from firing) were chosen while "
+      "looking at these held-out results and at the samples the held-out models missed (and at the benign samples that scored highest); and our synthetic collection, written with knowledge of the techniques and collections in the corpus, "
       "is in every fold's training data. The final model is trained on all families, "
       "so the thresholds (picked on held-out scores) are conservative for sources like the training ones and may still be too "
       "low for genuinely new benign sources.")
@@ -534,6 +612,7 @@ def write_card(out_dir, meta, d, results, thresholds, weak_detect, final, versio
     for lg, r in results["synthetic"].items():
         w(f"| {lg} | {r['n_mal']} | {r['n_ben']} | {fmt(r['auc'])} | {fmt(r['tpr'], True)} | {fmt(r['fpr'], True)} |")
     w("")
+    write_limits(w, meta, d, oof, thresholds, synthetic)
     w("## Known blind spots")
     w("")
     misses = [(k, r) for k, r in results["per_family"].items() if r["n_mal"] >= 5 and (r["tpr"] or 0) < 0.9]

