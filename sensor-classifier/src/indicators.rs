@@ -735,6 +735,9 @@ pub struct Indicators {
     groups: Vec<Vec<Vec<usize>>>,
     /// For each indicator: the literal ids whose hits anchor its regex windows.
     anchors: Vec<Vec<usize>>,
+    /// For each indicator: the first indicator with the same anchors (same
+    /// windows, so one haystack serves both, e.g. every `/bin/sh` indicator).
+    same_windows: Vec<usize>,
     regexes: Vec<Option<Regex>>,
     n_literals: usize,
 }
@@ -766,7 +769,7 @@ impl Indicators {
                     .collect()
             })
             .collect();
-        let anchors = INDICATORS
+        let anchors: Vec<Vec<usize>> = INDICATORS
             .iter()
             .zip(&groups)
             .map(|(ind, g)| {
@@ -778,6 +781,9 @@ impl Indicators {
                 ids.dedup();
                 ids
             })
+            .collect();
+        let same_windows = (0..anchors.len())
+            .map(|i| anchors.iter().position(|a| *a == anchors[i]).unwrap_or(i))
             .collect();
         let regexes = INDICATORS
             .iter()
@@ -793,6 +799,7 @@ impl Indicators {
         Indicators {
             matcher: LiteralMatcher::new(&literals),
             groups,
+            same_windows,
             anchors,
             regexes,
             n_literals: literals.len(),
@@ -813,6 +820,8 @@ impl Indicators {
         });
         let positions = Positions::new(self.n_literals, &found);
         let counts = &positions.counts;
+        let mut haystacks: Vec<Option<std::borrow::Cow<'_, [u8]>>> =
+            (0..INDICATORS.len()).map(|_| None).collect();
         INDICATORS
             .iter()
             .enumerate()
@@ -825,16 +834,21 @@ impl Indicators {
                 {
                     return false;
                 }
-                let haystack = || gather(bytes, &windows(bytes, &self.anchors[i], &positions));
+                let slot = self.same_windows[i];
+                if self.regexes[i].is_some() && haystacks[slot].is_none() {
+                    haystacks[slot] =
+                        Some(gather(bytes, &windows(bytes, &self.anchors[i], &positions)));
+                }
+                let haystack = || haystacks[slot].as_deref().unwrap_or_default();
                 match (&ind.confirm, &self.regexes[i]) {
                     (Confirm::Literals, _) => true,
                     (Confirm::MinCount(n), _) => {
                         groups[0].iter().map(|&l| counts[l]).sum::<u32>() >= *n
                     }
-                    (Confirm::Regex(_), Some(re)) => re.is_match(&haystack()),
+                    (Confirm::Regex(_), Some(re)) => re.is_match(haystack()),
                     (Confirm::RegexWhere(_, accept), Some(re)) => {
                         // Matches only, never captures: capture search is far slower.
-                        re.find_iter(&haystack()).any(|m| accept(m.as_bytes()))
+                        re.find_iter(haystack()).any(|m| accept(m.as_bytes()))
                     }
                     _ => false,
                 }
