@@ -97,6 +97,13 @@
 //! the ring every [`POLL`]; once it has been idle for [`LINGER`] it asks the
 //! kernel for a wakeup (`GATE[GATE_WAKE]`) and sleeps: the next exec, exit
 //! or end-of-stream record is followed by a wakeup record.
+//!
+//! [`Capture::start_judged`] runs a [`Judge`] on each exec in the reader
+//! itself: `sensor run` gives it the judged-text shortcut
+//! (`EventInput::take_judged`), so a `bash -c true` run a thousand times a
+//! second wakes no consumer task at all. A taken exec of a pid the
+//! consumer knows (it got its exec and no exit since) becomes an
+//! [`CaptureEvent::Exit`]: the new program ends the old one's stream.
 
 pub mod decode;
 pub mod loader;
@@ -309,6 +316,20 @@ impl Capture {
     pub fn start(
         config: CaptureConfig,
     ) -> Result<(Self, mpsc::Receiver<CaptureEvent>), CaptureError> {
+        Self::start_judged(config, None)
+    }
+
+    /// [`start`](Self::start), with `judge` shown every exec in the ring
+    /// reader itself, before the channel: an exec it takes (returns None)
+    /// is counted as delivered and goes no further, so no consumer task is
+    /// woken for it. When the consumer had heard of that pid before (its
+    /// exec or content), a [`CaptureEvent::Exit`] for it is sent instead:
+    /// the new program ends the old one's stream. Keep it cheap and
+    /// non-blocking: it runs on the reader.
+    pub fn start_judged(
+        config: CaptureConfig,
+        judge: Option<Judge>,
+    ) -> Result<(Self, mpsc::Receiver<CaptureEvent>), CaptureError> {
         let loaded = loader::load(&config)?;
         let (tx, rx) = mpsc::channel(config.channel_capacity.max(1));
         let user = Arc::new(UserCounters::default());
@@ -319,14 +340,13 @@ impl Capture {
         // SAFETY: the RingBuf owns its map fd for as long as the AsyncFd owns it.
         let events = unsafe { AsyncFd::register(loaded.events) }
             .map_err(|err| CaptureError::Kernel(format!("polling the ring buffer: {err}")))?;
-        let reader = tokio::spawn(read_loop(
-            events,
-            loaded.gate,
+        let out = Output {
             tx,
-            user.clone(),
-            limits,
-            stop_rx,
-        ));
+            user: user.clone(),
+            judge,
+            known: PidSet::default(),
+        };
+        let reader = tokio::spawn(read_loop(events, loaded.gate, out, limits, stop_rx));
         Ok((
             Self {
                 ebpf: Some(loaded.ebpf),
@@ -384,16 +404,63 @@ impl Drop for Capture {
 /// How often the reader drains the ring buffer without being woken.
 const CONTENT_DRAIN: std::time::Duration = std::time::Duration::from_millis(20);
 /// While records keep coming, the reader polls this often instead of
-/// having the kernel wake it per record.
-pub const POLL: std::time::Duration = std::time::Duration::from_millis(1);
-/// Idle this long, the reader asks the kernel for a wakeup and sleeps.
-pub const LINGER: std::time::Duration = std::time::Duration::from_millis(3);
+/// having the kernel wake it per record. At the machine's full exec rate
+/// (~1 record per ms) a 1 ms poll woke the reader (and a tokio worker) for
+/// nearly every record; 2 ms takes ~2 per wakeup.
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(2);
+/// Idle this long, the reader asks the kernel for a wakeup and sleeps:
+/// one empty poll after the last record (at a low rate, an exec that comes
+/// later gets a wakeup, so no poll is wasted waiting for it).
+pub const LINGER: std::time::Duration = POLL;
+
+/// Sees each exec in the ring reader; None: taken, deliver nothing.
+pub type Judge = Box<dyn FnMut(ExecEvent) -> Option<ExecEvent> + Send>;
+
+/// Where decoded records go: the judge, then the consumer's channel.
+struct Output {
+    tx: mpsc::Sender<CaptureEvent>,
+    user: Arc<UserCounters>,
+    judge: Option<Judge>,
+    /// Pids whose exec reached the consumer and whose stream it has not
+    /// seen end: a taken exec of one of them must still end that stream.
+    known: PidSet,
+}
+
+/// One bit per pid (pids are below 2^22, `PID_MAX_LIMIT`); pages of it
+/// are only touched for the pids in use.
+#[derive(Default)]
+struct PidSet {
+    bits: Vec<u64>,
+}
+
+impl PidSet {
+    const PIDS: usize = 1 << 22;
+
+    fn insert(&mut self, pid: u32) {
+        if self.bits.is_empty() {
+            self.bits = vec![0; Self::PIDS / 64];
+        }
+        let pid = pid as usize & (Self::PIDS - 1);
+        self.bits[pid / 64] |= 1 << (pid % 64);
+    }
+
+    /// Whether `pid` was in the set (it no longer is).
+    fn remove(&mut self, pid: u32) -> bool {
+        let pid = pid as usize & (Self::PIDS - 1);
+        let Some(word) = self.bits.get_mut(pid / 64) else {
+            return false;
+        };
+        let bit = 1 << (pid % 64);
+        let was = *word & bit != 0;
+        *word &= !bit;
+        was
+    }
+}
 
 async fn read_loop(
     mut ring: AsyncFd<RingBuf<MapData>>,
     mut gate: Array<MapData, u64>,
-    tx: mpsc::Sender<CaptureEvent>,
-    user: Arc<UserCounters>,
+    mut out: Output,
     limits: DecodeLimits,
     mut stop: oneshot::Receiver<()>,
 ) {
@@ -409,7 +476,7 @@ async fn read_loop(
             clock = Clock::now();
             synced = std::time::Instant::now();
         }
-        let (read, more) = match drain(ring.get_mut(), &tx, &user, limits, &clock) {
+        let (read, more) = match drain(ring.get_mut(), &mut out, limits, &clock) {
             Some(drained) => drained,
             None => return,
         };
@@ -437,7 +504,7 @@ async fn read_loop(
             tracing::error!("arming the ring-buffer wakeup failed: {err}");
         }
         std::sync::atomic::fence(Ordering::SeqCst);
-        match drain(ring.get_mut(), &tx, &user, limits, &clock) {
+        match drain(ring.get_mut(), &mut out, limits, &clock) {
             None => return,
             Some((read, _)) if read > 0 => {
                 last_record = std::time::Instant::now();
@@ -468,8 +535,7 @@ async fn read_loop(
 /// channel full is dropped and counted.
 fn drain(
     rb: &mut RingBuf<MapData>,
-    tx: &mpsc::Sender<CaptureEvent>,
-    user: &UserCounters,
+    out: &mut Output,
     limits: DecodeLimits,
     clock: &Clock,
 ) -> Option<(usize, bool)> {
@@ -483,31 +549,71 @@ fn drain(
         let event = match decode::decode(&item, limits, clock) {
             Ok(record) => to_event(record),
             Err(err) => {
-                user.decode_errors.fetch_add(1, Ordering::Relaxed);
+                out.user.decode_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!("{err}");
                 None
             }
         };
         drop(item);
         let Some(event) = event else { continue };
+        if !out.deliver(event) {
+            return None;
+        }
+    }
+    Some((read, true))
+}
+
+impl Output {
+    /// Judge and hand over one event without waiting; false once the
+    /// consumer is gone.
+    fn deliver(&mut self, event: CaptureEvent) -> bool {
+        let event = match event {
+            CaptureEvent::Exec(exec) => {
+                let pid = exec.pid;
+                let exec = match &mut self.judge {
+                    Some(judge) => judge(exec),
+                    None => Some(exec),
+                };
+                match exec {
+                    Some(exec) => {
+                        if self.judge.is_some() {
+                            self.known.insert(pid);
+                        }
+                        CaptureEvent::Exec(exec)
+                    }
+                    None => {
+                        self.user.events.fetch_add(1, Ordering::Relaxed);
+                        if !self.known.remove(pid) {
+                            return true;
+                        }
+                        CaptureEvent::Exit { pid }
+                    }
+                }
+            }
+            CaptureEvent::Exit { pid } => {
+                self.known.remove(pid);
+                event
+            }
+            other => other,
+        };
         let exec = matches!(event, CaptureEvent::Exec(_));
-        match tx.try_send(event) {
+        match self.tx.try_send(event) {
             Ok(()) if exec => {
-                user.events.fetch_add(1, Ordering::Relaxed);
+                self.user.events.fetch_add(1, Ordering::Relaxed);
             }
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 let counter = if exec {
-                    &user.exec_drops
+                    &self.user.exec_drops
                 } else {
-                    &user.content_drops
+                    &self.user.content_drops
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => return None,
+            Err(mpsc::error::TrySendError::Closed(_)) => return false,
         }
+        true
     }
-    Some((read, true))
 }
 
 fn to_event(record: Record) -> Option<CaptureEvent> {
@@ -531,4 +637,56 @@ fn to_event(record: Record) -> Option<CaptureEvent> {
         Record::Exit { pid } => CaptureEvent::Exit { pid },
         Record::Ignored => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Script;
+
+    fn exec(pid: u32, code: &str) -> CaptureEvent {
+        CaptureEvent::Exec(ExecEvent::for_test(
+            pid,
+            "/bin/bash",
+            &["bash", "-c", code],
+            Script::Inline {
+                inline: code.into(),
+            },
+        ))
+    }
+
+    #[test]
+    fn a_taken_exec_ends_only_a_stream_the_consumer_knows() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let judge: Judge =
+            Box::new(|event: ExecEvent| (event.argv[2].as_bytes() != b"true").then_some(event));
+        let mut out = Output {
+            tx,
+            user: Arc::new(UserCounters::default()),
+            judge: Some(judge),
+            known: PidSet::default(),
+        };
+        // Never heard of pid 7: nothing reaches the consumer.
+        assert!(out.deliver(exec(7, "true")));
+        // pid 8 ran a script the consumer registered, then execs a taken
+        // text: its old stream ends.
+        assert!(out.deliver(exec(8, "./x.sh")));
+        assert!(out.deliver(exec(8, "true")));
+        // pid 9's stream ended already: nothing more for it.
+        assert!(out.deliver(exec(9, "./y.sh")));
+        assert!(out.deliver(CaptureEvent::Exit { pid: 9 }));
+        assert!(out.deliver(exec(9, "true")));
+        drop(out.judge.take());
+        let mut got = Vec::new();
+        while let Ok(event) = rx.try_recv() {
+            got.push(match event {
+                CaptureEvent::Exec(e) => format!("exec {}", e.pid),
+                CaptureEvent::Exit { pid } => format!("exit {pid}"),
+                CaptureEvent::Content { .. } => "content".into(),
+            });
+        }
+        assert_eq!(got, ["exec 8", "exit 8", "exec 9", "exit 9"]);
+        // Taken execs count as delivered events.
+        assert_eq!(out.user.events.load(Ordering::Relaxed), 5);
+    }
 }

@@ -333,7 +333,13 @@ pub(crate) async fn live(
             }
         }
         None => {
-            let (capture, events) = Capture::start(args.capture_config(config))?;
+            // A `-c` text judged before that warrants no finding stops in
+            // capture's reader: no task is woken for it.
+            let judged = input.clone();
+            let (capture, events) = Capture::start_judged(
+                args.capture_config(config),
+                Some(Box::new(move |event| judged.take_judged(event))),
+            )?;
             tracing::info!("capturing interpreter execs");
             let store = ContentStore::new(args.kernel_content_bytes as usize);
             let consumer = tokio::spawn(feed_pipeline(events, input, store, pinner));
@@ -372,14 +378,8 @@ async fn feed_pipeline(
     while let Some(event) = events.recv().await {
         match event {
             CaptureEvent::Exec(event) => {
-                // A `-c` text judged before that warrants no finding stops here.
-                let pid = event.pid;
-                let Some(event) = input.take_judged(event) else {
-                    // Whatever this pid ran before the exec is done: its
-                    // capture is complete (as `store.exec` would say).
-                    store.exit(pid);
-                    continue;
-                };
+                // Judged execs were taken by capture's reader (which sends
+                // an Exit for the pid when it ran something before).
                 let root = pinner.pin_root(&event);
                 let capture = store.exec(event.pid);
                 input.offer(CapturedExec {
