@@ -114,10 +114,11 @@ const CHAIN_TTL: std::time::Duration = std::time::Duration::from_millis(250);
 /// A link is keyed by pid and start time (its stat is read every time, so a
 /// reused pid is never mistaken for an old process) and kept for `ttl`,
 /// which bounds how stale it can be when that process exec's something else.
-/// The direct parent is always read fresh. Above it, the whole chain a
-/// parent (pid, start time) was last seen with is reused for a quarter of a
-/// second ([`CHAIN_TTL`]) when the parent's own parent is still its first
-/// link: no `/proc` read at all for the grandparents and above then.
+/// The direct parent's stat is read every time, its exe and cmdline again
+/// once they are a quarter of a second old ([`CHAIN_TTL`]). Above it, the
+/// whole chain a parent (pid, start time) was last seen with is reused for
+/// as long when the parent's own parent is still its first link: no `/proc`
+/// read at all for the grandparents and above then.
 #[derive(Debug, Clone)]
 pub struct AncestryCache {
     links: std::sync::Arc<std::sync::Mutex<LinkCache>>,
@@ -143,7 +144,7 @@ impl AncestryCache {
         if ppid == 0 || max_depth == 0 {
             return Vec::new();
         }
-        let Some((parent, start)) = self.link(proc, ppid, true) else {
+        let Some((parent, start)) = self.link(proc, ppid, CHAIN_TTL) else {
             return Vec::new();
         };
         let above = if parent.pid == 1 { 0 } else { parent.ppid };
@@ -163,7 +164,7 @@ impl AncestryCache {
         }
         let mut next = above;
         while next != 0 && out.len() < max_depth {
-            let Some((info, _)) = self.link(proc, next, false) else {
+            let Some((info, _)) = self.link(proc, next, self.ttl) else {
                 break;
             };
             next = if info.pid == 1 { 0 } else { info.ppid };
@@ -183,18 +184,21 @@ impl AncestryCache {
     }
 
     /// One link and its start time.
-    fn link(&self, proc: &Path, pid: u32, fresh: bool) -> Option<(ProcessInfo, u64)> {
+    fn link(
+        &self,
+        proc: &Path,
+        pid: u32,
+        max_age: std::time::Duration,
+    ) -> Option<(ProcessInfo, u64)> {
         let dir = proc.join(pid.to_string());
         let stat = read_proc_text(&dir.join("stat"))?;
         let (comm, ppid, start) = parse_stat_full(&stat)?;
         let key = (pid, start);
         let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        if !fresh {
-            if let Some((at, info)) = links.get(&key) {
-                // Same comm and parent as now, and recent: the same program.
-                if at.elapsed() < self.ttl && info.comm == comm && info.ppid == ppid {
-                    return Some((info.clone(), start));
-                }
+        if let Some((at, info)) = links.get(&key) {
+            // Same comm and parent as now, and recent: the same program.
+            if at.elapsed() < max_age && info.comm == comm && info.ppid == ppid {
+                return Some((info.clone(), start));
             }
         }
         drop(links);
