@@ -822,6 +822,7 @@ impl Indicators {
         let counts = &positions.counts;
         let mut haystacks: Vec<Option<std::borrow::Cow<'_, [u8]>>> =
             (0..INDICATORS.len()).map(|_| None).collect();
+        let mut newlines: Option<Newlines> = None;
         INDICATORS
             .iter()
             .enumerate()
@@ -836,8 +837,9 @@ impl Indicators {
                 }
                 let slot = self.same_windows[i];
                 if self.regexes[i].is_some() && haystacks[slot].is_none() {
+                    let lines = newlines.get_or_insert_with(|| Newlines::new(bytes));
                     haystacks[slot] =
-                        Some(gather(bytes, &windows(bytes, &self.anchors[i], &positions)));
+                        Some(gather(bytes, &windows(lines, &self.anchors[i], &positions)));
                 }
                 let haystack = || haystacks[slot].as_deref().unwrap_or_default();
                 match (&ind.confirm, &self.regexes[i]) {
@@ -1083,6 +1085,34 @@ mod matcher_tests {
     }
 
     #[test]
+    fn newline_lookups_equal_memchr() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..200 {
+            let len = (next() % 300) as usize;
+            // Sparse and dense newlines, across word edges.
+            let every = [2u64, 5, 40, 200][round % 4];
+            let text: Vec<u8> = (0..len)
+                .map(|_| if next() % every == 0 { b'\n' } else { b'a' })
+                .collect();
+            let lines = Newlines::new(&text);
+            for _ in 0..100 {
+                let (a, b) = ((next() as usize) % (len + 1), (next() as usize) % (len + 1));
+                let (lo, hi) = (a.min(b), a.max(b));
+                let want_last = memchr::memrchr(b'\n', &text[lo..hi]).map(|i| lo + i);
+                let want_first = memchr::memchr(b'\n', &text[lo..hi]).map(|i| lo + i);
+                assert_eq!(lines.last_in(lo, hi), want_last, "{lo}..{hi} of {text:?}");
+                assert_eq!(lines.first_in(lo, hi), want_first, "{lo}..{hi} of {text:?}");
+            }
+        }
+    }
+
+    #[test]
     fn matcher_finds_what_an_overlapping_search_finds() {
         let literals = all_literals();
         let matcher = LiteralMatcher::new(&literals);
@@ -1159,12 +1189,73 @@ fn gather<'a>(bytes: &'a [u8], windows: &[(usize, usize)]) -> std::borrow::Cow<'
     }
 }
 
+/// Where the newlines of a text are, one bit per byte: finding the line around
+/// a hit is a bit scan of a word or two, where `memchr` on a short range costs
+/// a call and its setup (a dense script builds about a thousand windows).
+struct Newlines {
+    bits: Vec<u64>,
+    len: usize,
+}
+
+impl Newlines {
+    fn new(bytes: &[u8]) -> Self {
+        let mut bits = vec![0u64; bytes.len().div_ceil(64)];
+        for i in memchr::memchr_iter(b'\n', bytes) {
+            bits[i / 64] |= 1 << (i % 64);
+        }
+        Newlines {
+            bits,
+            len: bytes.len(),
+        }
+    }
+
+    /// The last newline in `lo..hi`, as `memrchr` on that range finds it.
+    fn last_in(&self, lo: usize, hi: usize) -> Option<usize> {
+        if lo >= hi {
+            return None;
+        }
+        let mut w = (hi - 1) / 64;
+        let mut word = self.bits[w] & (u64::MAX >> (63 - (hi - 1) % 64));
+        loop {
+            if word != 0 {
+                let i = w * 64 + 63 - word.leading_zeros() as usize;
+                return (i >= lo).then_some(i);
+            }
+            if w * 64 <= lo {
+                return None;
+            }
+            w -= 1;
+            word = self.bits[w];
+        }
+    }
+
+    /// The first newline in `lo..hi`, as `memchr` on that range finds it.
+    fn first_in(&self, lo: usize, hi: usize) -> Option<usize> {
+        if lo >= hi {
+            return None;
+        }
+        let mut w = lo / 64;
+        let mut word = self.bits[w] & (u64::MAX << (lo % 64));
+        loop {
+            if word != 0 {
+                let i = w * 64 + word.trailing_zeros() as usize;
+                return (i < hi).then_some(i);
+            }
+            w += 1;
+            if w * 64 >= hi {
+                return None;
+            }
+            word = self.bits[w];
+        }
+    }
+}
+
 /// The stretches of text a confirming regex has to look at: around every hit of
 /// an anchor literal, the line before, the line itself and the line after (for
 /// `cd /tmp` then `./x`), at most `WINDOW_REACH` bytes either side of the hit.
 /// A confirming regex always contains one of its anchor literals, so matches
 /// outside these windows cannot exist, except across a cut (budget, reach).
-fn windows(bytes: &[u8], anchors: &[usize], positions: &Positions) -> Vec<(usize, usize)> {
+fn windows(lines: &Newlines, anchors: &[usize], positions: &Positions) -> Vec<(usize, usize)> {
     // The anchors' hits in ascending order, merged lazily: each literal's list is
     // ascending, and hits inside the window just built are passed over, so the
     // walk stops after a few windows (the budget) without sorting every hit.
@@ -1191,18 +1282,15 @@ fn windows(bytes: &[u8], anchors: &[usize], positions: &Positions) -> Vec<(usize
         }
         let p = next;
         let floor = p.saturating_sub(WINDOW_REACH);
-        let ceil = (p + WINDOW_REACH).min(bytes.len());
-        let line_start = memchr::memrchr(b'\n', &bytes[floor..p]).map(|i| floor + i);
-        let start = match line_start {
+        let ceil = (p + WINDOW_REACH).min(lines.len);
+        let start = match lines.last_in(floor, p) {
             // The line before too.
-            Some(nl) => memchr::memrchr(b'\n', &bytes[floor..nl]).map_or(floor, |i| floor + i + 1),
+            Some(nl) => lines.last_in(floor, nl).map_or(floor, |i| i + 1),
             None => floor,
         };
-        let end = match memchr::memchr(b'\n', &bytes[p..ceil]) {
+        let end = match lines.first_in(p, ceil) {
             // The line after too.
-            Some(i) => {
-                memchr::memchr(b'\n', &bytes[p + i + 1..ceil]).map_or(ceil, |j| p + i + 1 + j)
-            }
+            Some(nl) => lines.first_in(nl + 1, ceil).unwrap_or(ceil),
             None => ceil,
         };
         match merged.last_mut() {
