@@ -1270,11 +1270,23 @@ fn windows(lines: &Newlines, anchors: &[usize], positions: &Positions) -> Vec<(u
     let mut cursor = 0usize;
     loop {
         let mut next = usize::MAX;
-        for list in &mut lists {
-            let inside = list.partition_point(|&q| (q as usize) < cursor);
-            *list = &list[inside..];
-            if let Some(&q) = list.first() {
-                next = next.min(q as usize);
+        let mut k = 0;
+        while k < lists.len() {
+            // A linear skip: every hit is passed over once in all, and most
+            // lists move by a hit or two per window.
+            let list = &mut lists[k];
+            while list.first().is_some_and(|&q| (q as usize) < cursor) {
+                *list = &list[1..];
+            }
+            match list.first() {
+                Some(&q) => {
+                    next = next.min(q as usize);
+                    k += 1;
+                }
+                // Spent: the order of the lists does not matter.
+                None => {
+                    lists.swap_remove(k);
+                }
             }
         }
         if next == usize::MAX {
