@@ -71,7 +71,8 @@ impl<'a> Facts<'a> {
         let args_text = args.join(" ");
         let mut x = indicator::Extractor::new();
         x.scan(text);
-        for arg in &args {
+        // A `-c` literal is the text as well: scanning it again finds nothing new.
+        for arg in args.iter().filter(|arg| *arg != text) {
             x.scan(arg);
         }
         if let Some(feeder) = &enrichment.stdin_feeder {
