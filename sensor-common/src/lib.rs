@@ -154,8 +154,9 @@ pub struct Config {
 /// Exec and ENOEXEC records are followed by a data area holding, in order:
 /// `filename_len` bytes, `binary_len` bytes, `cwd_len` bytes of cwd components
 /// (leaf first, each NUL-terminated), `stdin_path_len` bytes of stdin path
-/// components (same form), `argv_len` argv bytes (NUL-separated as in the
-/// process's memory), `script_arg_len` bytes of the located script argument.
+/// components (same form; walked only when the script may come from stdin),
+/// `argv_len` argv bytes (NUL-separated as in the process's memory),
+/// `script_arg_len` bytes of the located script argument.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExecHeader {

@@ -141,6 +141,9 @@ pub struct Scratch {
     /// Sections are written at masked offsets below `DATA_CAP`; the slack
     /// after it lets the verifier accept any section size at any such offset.
     pub data: [u8; DATA_CAP + 2 * ARGV_CAP],
+    /// A position passed through memory, so the verifier forgets its
+    /// range: the paths before it then meet in one state.
+    pub spill: u32,
 }
 
 /// A shell's execve that failed with ENOEXEC: its user pointers.
@@ -217,22 +220,52 @@ fn on_exec(task: u64, bprm: u64) -> Option<()> {
     h.filename_len = filename_len;
     h.binary_len = binary_len;
     let mut pos = filename_len + binary_len;
-    pos = fill_task(s, task, pos);
+    let stdin = fill_task(s, task, pos);
+    pos = stdin.pos;
 
     // argv after the #! rewrite lives in the new mm.
     let mm = read_ptr(task + off!(task_mm) as u64);
     let start = read_ptr(mm + off!(mm_arg_start) as u64);
     let end = read_ptr(mm + off!(mm_arg_end) as u64);
-    pos = argv_window(s, pos, bprm, start, end, found.family);
+    // The scan finds the script argument past the window, and tells content
+    // capture what the script stream is.
+    let total = end.saturating_sub(start);
+    let truncated = total > argv_want(total) as u64;
+    let scan = if truncated || content::enabled() {
+        scan::locate(start, end, found.family)
+    } else {
+        None
+    };
+    // What stdin's path is matters only for a script that may come from
+    // stdin: not for `-c` code or a `-m` module (most execs of a busy host).
+    // As content capture decides it.
+    let script_in_argv = scan.as_ref().is_some_and(|st| {
+        st.flags & (FLAG_SEEN_C | FLAG_SEEN_M) != 0
+            && (found.family == FAMILY_PYTHON || st.found != 0)
+    });
+    if !script_in_argv {
+        pos = stdin_path(s, pos, &stdin);
+    }
+    unsafe { core::ptr::write_volatile(&mut s.spill, pos) };
+    pos = unsafe { core::ptr::read_volatile(&s.spill) };
+    pos = argv_window(s, pos, bprm, start, end, found.family, scan);
 
     submit(s, pos, COUNTER_EXEC_DROPS);
     Some(())
 }
 
-/// Common part of exec and ENOEXEC records: ids, namespaces, cwd, stdin.
-/// Returns the new data position.
+/// Where `fill_task` left off, and what `stdin_path` may walk.
+struct Filled {
+    pos: u32,
+    /// fd 0's file when it is a regular file or a character device.
+    stdin_file: u64,
+    root: u64,
+}
+
+/// Common part of exec and ENOEXEC records: ids, namespaces, cwd, what
+/// stdin is (its path comes later, from `stdin_path`, if needed).
 #[inline(always)]
-fn fill_task(s: &mut Scratch, task: u64, mut pos: u32) -> u32 {
+fn fill_task(s: &mut Scratch, task: u64, mut pos: u32) -> Filled {
     let pid_tgid = bpf_get_current_pid_tgid();
     let uid_gid = bpf_get_current_uid_gid();
     let h = &mut s.header;
@@ -281,7 +314,8 @@ fn fill_task(s: &mut Scratch, task: u64, mut pos: u32) -> u32 {
     }
     pos += cwd_len;
 
-    // fd 0: what stdin is, and its path for files and ttys.
+    // fd 0: what stdin is.
+    let mut stdin_file = 0;
     s.header.stdin_mode = 0;
     s.header.stdin_ino = 0;
     s.header.stdin_rdev = 0;
@@ -300,28 +334,56 @@ fn fill_task(s: &mut Scratch, task: u64, mut pos: u32) -> u32 {
             s.header.stdin_rdev = read_u32(inode + off!(inode_i_rdev) as u64);
             let kind = mode & S_IFMT;
             if kind == S_IFREG || kind == S_IFCHR {
-                let (len, _) = kernel::walk_path(s, pos, file0 + off!(file_f_path) as u64, root);
-                s.header.stdin_path_len = len;
-                s.header.flags |= FLAG_STDIN_PATH;
-                pos += len;
+                stdin_file = file0;
             }
         }
     }
-    pos
+    Filled {
+        pos,
+        stdin_file,
+        root,
+    }
 }
 
-/// Copy the first `max_argv_bytes` of argv; past that, find the script
-/// argument with the in-kernel scan and copy it too.
+/// stdin's path, for files and ttys (devices). Returns the new position.
 #[inline(always)]
-fn argv_window(s: &mut Scratch, mut pos: u32, bprm: u64, start: u64, end: u64, family: u8) -> u32 {
+fn stdin_path(s: &mut Scratch, pos: u32, stdin: &Filled) -> u32 {
+    if stdin.stdin_file == 0 {
+        return pos;
+    }
+    let path = stdin.stdin_file + off!(file_f_path) as u64;
+    let (len, _) = kernel::walk_path(s, pos, path, stdin.root);
+    s.header.stdin_path_len = len;
+    s.header.flags |= FLAG_STDIN_PATH;
+    pos + len
+}
+
+/// argv bytes copied of `total`.
+#[inline(always)]
+fn argv_want(total: u64) -> u32 {
+    let max = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_argv_bytes) };
+    total.min(max as u64).min(ARGV_CAP as u64) as u32
+}
+
+/// Copy the first `max_argv_bytes` of argv; past that, copy the script
+/// argument the scan (`located`, run when argv is longer or content capture
+/// is on) found.
+#[inline(always)]
+fn argv_window(
+    s: &mut Scratch,
+    mut pos: u32,
+    bprm: u64,
+    start: u64,
+    end: u64,
+    family: u8,
+    located: Option<&mut scan::Scan>,
+) -> u32 {
     let total = end.saturating_sub(start);
     s.header.argv_total = total.min(u32::MAX as u64) as u32;
     s.header.argv_len = 0;
     s.header.script_arg_len = 0;
     s.header.script_arg_index = 0;
-    let max = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).max_argv_bytes) };
-    let want = total.min(max as u64).min(ARGV_CAP as u64) as u32;
-    let want = core::hint::black_box(want) & (2 * ARGV_CAP as u32 - 1);
+    let want = core::hint::black_box(argv_want(total)) & (2 * ARGV_CAP as u32 - 1);
     if want > 0 {
         let dst = at(s, pos);
         if unsafe {
@@ -340,15 +402,11 @@ fn argv_window(s: &mut Scratch, mut pos: u32, bprm: u64, start: u64, end: u64, f
     if truncated {
         s.header.flags |= FLAG_ARGV_TRUNCATED;
     }
-    // The scan finds the script argument past the window, and tells content
-    // capture what the script stream is.
-    if truncated || content::enabled() {
-        if let Some(st) = scan::locate(start, end, family) {
-            if truncated {
-                pos = scan::copy_located(s, pos, st, end);
-            }
-            content::track_exec(s, pos, bprm, st, family);
+    if let Some(st) = located {
+        if truncated {
+            pos = scan::copy_located(s, pos, st, end);
         }
+        content::track_exec(s, pos, bprm, st, family);
     }
     pos
 }
@@ -567,7 +625,8 @@ fn on_enoexec(pending: &Pending) -> Option<()> {
     h.filename_len = filename_len;
     h.binary_len = binary_len;
     let mut pos = filename_len + binary_len;
-    pos = fill_task(s, task, pos);
+    // The script is the file: stdin's path is not needed.
+    pos = fill_task(s, task, pos).pos;
     pos = user_argv_array(s, pos, pending.argv);
     // The shell opens the file by this name and reads it.
     content::track_name(s, pos, 0, filename_len);

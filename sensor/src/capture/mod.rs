@@ -26,7 +26,9 @@
 //! the parent, see `Enricher::add_parent`), cgroup id, mnt/pid namespace inodes,
 //! `bprm->filename`, `bprm->interp`, cwd (a bounded dentry walk up to the
 //! process root, crossing mounts), what fd 0 is (mode, inode, rdev, and its
-//! path for files and ttys), and argv from `mm->arg_start..arg_end` up to
+//! path for files and ttys, walked only when the argv scan says the script
+//! is not `-c` code or a `-m` module: only a stdin script reports it), and
+//! argv from `mm->arg_start..arg_end` up to
 //! `max_argv_bytes`. When argv is longer, a `bpf_loop` scan walks the rest of
 //! argv with the interpreter's option grammar and copies the argument that
 //! holds the script (file, `-c` literal, `-m` module) up to
