@@ -555,6 +555,12 @@ pub const INDICATORS: &[IndicatorDef] = &[
         all_of: &[&["/library/", "launchctl", "loginhook", "logouthook"]],
         confirm: Confirm::Regex(r"(>>?|\btee\s+(-a\s+)?|\bcp\s+\S+\s+|\bmv\s+\S+\s+|\btouch\s+|\bln\s+-s\S*\s+\S+\s+)\s*[\x22']?\S*/Library/(LaunchAgents|LaunchDaemons|StartupItems)/|launchctl\s+(load|bootstrap|submit)\b|defaults\s+write\s+[^\n]*(LoginHook|LogoutHook)"),
     },
+    IndicatorDef {
+        id: "container_api_abuse",
+        evidence: "talks to the Docker or kubelet API directly (docker.sock over HTTP, tcp://...:2375, kubelet :10250, Kubernetes secrets API)",
+        all_of: &[&[":10250", ":10255", ":2375", ":2376", "/api/v1/namespaces/", "--unix-socket", "docker_host=", "docker -h"]],
+        confirm: Confirm::Regex(r":(10250|10255|2375|2376)\b|/api/v1/namespaces/[^\s/]+/(secrets|pods)|--unix-socket\s+\S*docker\.sock|DOCKER_HOST=\S*tcp://|docker\s+-H\s+\S*tcp://|docker\s+-H\s+\S+:237[56]"),
+    },
 ];
 
 /// `accept` for `wrapper_runs_shell`: not a login-shell setting (`useradd -s /bin/bash`,
@@ -1422,6 +1428,15 @@ mod tests {
             "macos_launch_persistence"
         ));
         assert!(fires("sudo log erase --all", "log_wipe"));
+        assert!(fires(
+            "curl --unix-socket /var/run/docker.sock http://localhost/containers/json",
+            "container_api_abuse"
+        ));
+        assert!(fires(
+            "curl -k https://10.0.0.5:10250/pods",
+            "container_api_abuse"
+        ));
+        assert!(!fires("docker ps -a", "container_api_abuse"));
         assert!(!fires("sudo journalctl -u nginx -f", "log_wipe"));
     }
 
