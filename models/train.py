@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Train the script classifier. Run by `cargo xtask train`; do not run by hand
-unless you featurized first (`cargo xtask featurize`).
+unless you featurized first (`cargo xtask featurize`). For experiments,
+`--quick` runs only the by-collection folds and prints the headline numbers:
+
+    models/.venv/bin/python models/train.py --features models/.cache/features.jsonl \
+        --meta models/.cache/features-meta.json --out-dir models --quick
 
 Input is the feature matrix the Rust feature code wrote (one sparse row per
 sample), so training sees exactly the vectors the sensor computes. Steps:
@@ -200,11 +204,26 @@ def tpr_at_best_threshold(scores, y, fpr=TARGET_FPR):
     return float((scores[y == 1] >= t).mean())
 
 
+def print_quick(d, oof):
+    """The by-collection headline numbers, for experiments between full runs."""
+    main_rows = (d["family"] != SYNTHETIC_PREFIX) & ~d["weak"]
+    for lg in ("bash", "python"):
+        m = main_rows & (d["lang"] == lg)
+        t = threshold_for(oof[m & (d["y"] == 0)])
+        r = metrics(oof[m], d["y"][m], t)
+        print(f"{lg}: AUC {r['auc']:.4f}  TPR {100 * r['tpr']:.1f}%  FP {r['fp']}  threshold {t:.4f}")
+        for coll in sorted(set(d["collection"][m & (d["y"] == 1)])):
+            mm = m & (d["collection"] == coll) & (d["y"] == 1)
+            print(f"    {coll:30s} n={int(mm.sum()):5d}  detected {100 * (oof[mm] >= t).mean():5.1f}%")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--features", required=True)
     ap.add_argument("--meta", required=True)
     ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--quick", action="store_true",
+                    help="by-collection folds only: print the headline numbers and exit (about 1 minute; writes no model)")
     args = ap.parse_args()
     started = time.time()
 
@@ -230,6 +249,10 @@ def main():
         for i in range(n):
             f.write(json.dumps({"id": d["id"][i], "family": d["family"][i], "lang": d["lang"][i], "kind": d["kind"][i],
                                 "label": int(d["y"][i]), "weak": bool(d["weak"][i]), "oof": float(oof[i])}) + "\n")
+
+    if args.quick:
+        print_quick(d, oof)
+        return
 
     # Secondary protocol (reported apart, never used for thresholds): 5 folds
     # grouped by upstream unit, so no package/binary/technique/page is on both sides.
