@@ -283,7 +283,14 @@ pub struct WakeRecord {
 /// Non-zero: the reader sleeps and wants a [`WakeRecord`] after the next
 /// urgent record. Written by user space, cleared by the kernel.
 pub const GATE_WAKE: u32 = 0;
-pub const GATE_LEN: u32 = 1;
+/// Boot time (ns) of the last wakeup the kernel sent (kernel-only).
+pub const GATE_LAST_WAKE: u32 = 1;
+pub const GATE_LEN: u32 = 2;
+
+/// An exec record wakes a polling reader too, unless a wakeup went out
+/// less than this long ago: an exec waits for no poll (detection latency),
+/// and at a thousand execs a second at most one in two pays for a wakeup.
+pub const EXEC_WAKE_GAP_NS: u64 = 2_000_000;
 
 /// Indices of the per-CPU `COUNTERS` array.
 pub const COUNTER_EXEC_DROPS: u32 = 0;

@@ -120,13 +120,34 @@ pub fn remove_counted<V>(map: &LruHashMap<u32, V>, counts: &Array<u64>, id: u32)
 /// a program (not inlined where many verifier states meet).
 #[inline(never)]
 fn wake_reader() {
-    let Some(p) = GATE.get_ptr_mut(GATE_WAKE) else {
+    wake(false);
+}
+
+/// After an exec record: wake the reader even while it polls, unless a
+/// wakeup went out less than `EXEC_WAKE_GAP_NS` ago.
+#[inline(never)]
+fn wake_reader_for_exec() {
+    wake(true);
+}
+
+#[inline(always)]
+fn wake(exec: bool) {
+    let Some(armed) = GATE.get_ptr_mut(GATE_WAKE) else {
         return;
     };
-    if unsafe { core::ptr::read_volatile(p) } == 0 {
+    let Some(last) = GATE.get_ptr_mut(GATE_LAST_WAKE) else {
         return;
+    };
+    let now = unsafe { bpf_ktime_get_boot_ns() };
+    if unsafe { core::ptr::read_volatile(armed) } == 0 {
+        // Racy across CPUs at worst: two wakeups instead of one.
+        if !exec || now.wrapping_sub(unsafe { core::ptr::read_volatile(last) }) < EXEC_WAKE_GAP_NS {
+            return;
+        }
+    } else {
+        unsafe { core::ptr::write_volatile(armed, 0) };
     }
-    unsafe { core::ptr::write_volatile(p, 0) };
+    unsafe { core::ptr::write_volatile(last, now) };
     let record = WakeRecord {
         kind: KIND_WAKE,
         _pad: 0,
@@ -193,7 +214,7 @@ pub fn sched_process_exec(ctx: BtfTracePointContext) -> u32 {
         content::exec_replaced();
     } else {
         content::commit();
-        wake_reader();
+        wake_reader_for_exec();
     }
     0
 }
@@ -599,7 +620,7 @@ fn on_exec_exit(ctx: &TracePointContext, at: bool) {
     };
     if on_enoexec(&pending).is_some() {
         content::commit();
-        wake_reader();
+        wake_reader_for_exec();
     }
 }
 
