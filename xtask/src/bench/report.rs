@@ -190,29 +190,39 @@ pub fn targets(r: &Results) -> Vec<Target> {
                 why: if ok {
                     String::new()
                 } else {
+                    let without = o.rounds.iter().map(|x| x.without_per_s);
+                    let (lo, hi) =
+                        without.fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
                     format!(
                         "Two costs land on the exec loop: the eBPF programs run inside every \
-                         exec (measured with kernel.bpf_stats_enabled while this loop ran on a \
-                         shared machine: about 9 us in sched_process_exec per interpreter exec, \
-                         down from 29 us when every ring-buffer record forced a wakeup, a \
-                         self-IPI and VM exit on this VM; about 1.5 us in sys_enter_execve on \
-                         every execve of the host; about 0.1-0.2 us per read(2) in the read \
-                         hooks), and the sensor's user space takes {:.3} CPU s per 1,000 execs, \
-                         i.e. {:.0}% of one of the {} cores at {:.0} execs/s, cores the exec \
-                         loop would otherwise use. Already done: no wakeup per ring record (the \
-                         reader polls every 1 ms while records flow), a `-c` text already judged \
-                         with nothing to report is counted and dropped before enrichment, the \
-                         read and exit hooks return after one array load for untracked tasks, \
-                         a shell's one-byte reads of a piped script gathered per line. Closing \
-                         the rest: the same per-task gate in front of sys_enter_execve (it reads \
-                         the caller's name and looks it up on every execve), the remaining \
-                         sched_process_exec work (kernel memory reads, the name lookup, path \
-                         walks) behind a cheaper first filter, and fewer reader wakeups at high \
-                         rates (a longer poll interval trades latency for CPU).",
+                         exec (kernel.bpf_stats_enabled: about 7-8 us in sched_process_exec per \
+                         interpreter exec, 0.15 us in sys_exit_execve per execve of the host, \
+                         about 0.4 us per read(2) in the read hooks, some ten reads per `bash -c \
+                         true`), and the sensor's user space takes {:.3} CPU s per 1,000 execs, \
+                         i.e. {:.0}% of one of the {} cores at {:.0} execs/s. Together that is a \
+                         few points, not the whole gap: the runs without the sensor alone ranged \
+                         from {:.0} to {:.0} execs/s ({:.0}% apart) in this phase, so on this VM \
+                         the ratio moves by several points from run to run (it was 81% and 93% \
+                         in two full runs of the same code before). Already done: no wakeup per \
+                         ring record (the reader polls every 2 ms while records flow; an exec \
+                         record wakes it at most once per 2 ms), no hook on the entry of every \
+                         execve (ENOEXEC is handled at its exit from the saved registers), a \
+                         `-c` text already judged with nothing to report is dropped in the ring \
+                         reader itself, the parent's comm comes from the kernel (no /proc read \
+                         per exec), the read and exit hooks return after one array load for \
+                         untracked tasks, stdin's path is walked only when the script may come \
+                         from stdin. Closing the rest: more and longer interleaved rounds to \
+                         measure the ratio within a point on this VM; in the kernel, the argv \
+                         scan reading the window already copied instead of user memory again, \
+                         and the read hooks (syscall tracepoints put every syscall of every task \
+                         on the slow path) narrowed to the tasks that are tracked.",
                         o.sensor_cpu_s_per_1000_execs,
                         o.sensor_cpu_s_per_1000_execs * o.with_mean_per_s / 10.0,
                         r.machine.cpus,
-                        o.with_mean_per_s
+                        o.with_mean_per_s,
+                        lo,
+                        hi,
+                        (hi / lo.max(1.0) - 1.0) * 100.0
                     )
                 },
             });
@@ -246,16 +256,20 @@ pub fn targets(r: &Results) -> Vec<Target> {
                          caching by (dev, inode, mtime, size) and by text hash, and the \
                          shortcut for an already-judged `-c` text, only help repeated scripts \
                          (see the cache section). Already done: one output thread builds and \
-                         writes the findings (no separate finding task and sink thread), the \
-                         process's root is opened once per exec, /proc files are read with one \
-                         open, no wakeup per ring record. Profiled (perf), what is left is \
-                         spread thin: building the finding (rule matching and JSON \
-                         serialisation through an intermediate value, about a quarter of the \
-                         sensor's CPU), enrichment's /proc reads (ancestors, cgroup, mount \
-                         namespace), scoring (0.03-0.1 ms a script) and async-runtime wakeups. \
-                         Closing the gap needs the finding serialised straight from its \
-                         structs (keeping the field order) and the per-exec /proc work folded \
-                         into fewer reads.",
+                         writes the findings, serialised straight from their structs (no \
+                         intermediate JSON value), the process's root is opened once per exec, \
+                         the parent's comm comes from the kernel and a busy parent's ancestry \
+                         (its exe, cmdline and the links above it) is reused for 250 ms, /proc \
+                         files are read with one open, no wakeup per ring record. Profiled \
+                         (perf), what is left is spread thin: building the finding about 20% \
+                         (indicator regexes 6%, the message 7%, serialisation 3%), scoring about \
+                         17%, enrichment about 15% (the parent's stat, the container, the \
+                         process feeding stdin, opening the script and binary), pinning the \
+                         process root 7%, the ring reader 6%, thread switches and wakeups \
+                         20-30%. Closing the gap: /proc/PID opened once per exec and everything \
+                         resolved relative to it, the finding built and written on the thread \
+                         that judged it (no hop to the output thread), container lookups cached \
+                         by cgroup id.",
                         cpu / 100.0 * 10.0
                     )
                 },
@@ -390,11 +404,14 @@ fn latency_why(r: &Results) -> String {
         why.push_str(
             "On a 2-core machine the load generator's interpreters (a Python start-up alone is \
              about 17 ms of CPU), the sensor and the bench reader share the cores: queueing \
-             behind runnable interpreters adds to every stage. While records flow, the ring \
-             reader polls every 1 ms instead of being woken per record (a wakeup cost each \
-             exec about 20 us of VM exit), which adds up to 1 ms to a record that arrives \
-             mid-stream. Closing the gap: the capture -> worker -> output hand-offs done on \
-             fewer threads, and a cheaper finding build (see CPU).",
+             behind runnable interpreters adds to every stage. While records flow the ring \
+             reader polls every 2 ms, but an exec record wakes it at once unless a wakeup went \
+             out in the last 2 ms (a wakeup costs the exec'ing task about 20 us of VM exit), so \
+             an exec record waits for a poll only in a burst. On a quiet machine one malicious \
+             `bash -c` is judged in about 0.6-0.8 ms (median of 40 execs at 50/s), so most of \
+             the gap at 200/s is the sensor's own CPU per exec (about 1 ms, see CPU) spent on \
+             cores that the interpreters keep busy. Closing the gap: less CPU per exec (see CPU) \
+             and the finding built and written on the thread that judged it.",
         );
     }
     why
