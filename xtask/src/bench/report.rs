@@ -195,24 +195,27 @@ pub fn targets(r: &Results) -> Vec<Target> {
                         without.fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
                     format!(
                         "Two costs land on the exec loop: the eBPF programs run inside every \
-                         exec (kernel.bpf_stats_enabled: about 7-8 us in sched_process_exec per \
-                         interpreter exec, 0.15 us in sys_exit_execve per execve of the host, \
-                         about 0.4 us per read(2) in the read hooks, some ten reads per `bash -c \
-                         true`), and the sensor's user space takes {:.3} CPU s per 1,000 execs, \
+                         exec (kernel.bpf_stats_enabled on this loop: about 18 us per exec in \
+                         sched_process_exec, of which about 8 us is its own work and the rest \
+                         the forced wakeups of the reader, at most one per 2 ms, each a \
+                         self-IPI and VM exit; 0.16 us in sys_exit_execve per execve of the \
+                         host; about 0.36 us per read(2) in the read hooks, some seven reads per \
+                         `bash -c true`), and the sensor's user space takes {:.3} CPU s per 1,000 execs, \
                          i.e. {:.0}% of one of the {} cores at {:.0} execs/s. Together that is a \
                          few points, not the whole gap: the runs without the sensor alone ranged \
                          from {:.0} to {:.0} execs/s ({:.0}% apart) in this phase, so on this VM \
                          the ratio moves by several points from run to run (it was 81% and 93% \
                          in two full runs of the same code before). Already done: no wakeup per \
                          ring record (the reader polls every 2 ms while records flow; an exec \
-                         record wakes it at most once per 2 ms), no hook on the entry of every \
+                         record wakes it at most once per 2 ms, for detection latency), no hook on the entry of every \
                          execve (ENOEXEC is handled at its exit from the saved registers), a \
                          `-c` text already judged with nothing to report is dropped in the ring \
                          reader itself, the parent's comm comes from the kernel (no /proc read \
                          per exec), the read and exit hooks return after one array load for \
                          untracked tasks, stdin's path is walked only when the script may come \
                          from stdin. Closing the rest: more and longer interleaved rounds to \
-                         measure the ratio within a point on this VM; in the kernel, the argv \
+                         measure the ratio within a point on this VM; a longer exec wakeup gap \
+                         (latency traded for throughput); in the kernel, the argv \
                          scan reading the window already copied instead of user memory again, \
                          and the read hooks (syscall tracepoints put every syscall of every task \
                          on the slow path) narrowed to the tasks that are tracked.",
