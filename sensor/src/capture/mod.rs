@@ -497,41 +497,33 @@ async fn read_loop(
         if stopping {
             return;
         }
-        if last_record.elapsed() < LINGER {
-            // An exec record wakes the reader mid-poll (at most one wakeup
-            // per `EXEC_WAKE_GAP_NS`): it waits for no poll.
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
-                guard = ring.readable_mut() => match guard {
-                    Ok(mut guard) => guard.clear_ready(),
-                    Err(err) => {
-                        tracing::error!("polling the ring buffer failed: {err}");
-                        stopping = true;
-                    }
-                },
-                _ = &mut stop => stopping = true,
+        let wait = if last_record.elapsed() < LINGER {
+            // Polling: an exec record still wakes the reader mid-poll (at
+            // most one wakeup per `EXEC_WAKE_GAP_NS`), so it waits for no poll.
+            POLL
+        } else {
+            // Idle: ask for a wakeup, then look once more: a record committed
+            // before the request saw no flag, and is in the ring by now.
+            if let Err(err) = gate.set(sensor_common::GATE_WAKE, 1, 0) {
+                tracing::error!("arming the ring-buffer wakeup failed: {err}");
             }
-            continue;
-        }
-        // Idle: ask for a wakeup, then look once more: a record committed
-        // before the request saw no flag, and is in the ring by now.
-        if let Err(err) = gate.set(sensor_common::GATE_WAKE, 1, 0) {
-            tracing::error!("arming the ring-buffer wakeup failed: {err}");
-        }
-        std::sync::atomic::fence(Ordering::SeqCst);
-        match drain(ring.get_mut(), &mut out, limits, &clock) {
-            None => return,
-            Some((read, _)) if read > 0 => {
-                last_record = std::time::Instant::now();
-                continue;
+            std::sync::atomic::fence(Ordering::SeqCst);
+            match drain(ring.get_mut(), &mut out, limits, &clock) {
+                None => return,
+                Some((read, _)) if read > 0 => {
+                    last_record = std::time::Instant::now();
+                    continue;
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
-        }
-        // Wait for a wakeup; on stop, drain once more (programs are
-        // detached). Content chunks never wake us: drain them now and then
-        // anyway, so a script still being read is seen up to CONTENT_DRAIN ago.
+            // Content chunks never wake us: drain them now and then anyway,
+            // so a script still being read is seen up to CONTENT_DRAIN ago.
+            CONTENT_DRAIN
+        };
+        // Sleep until the next poll or a wakeup; on stop, drain once more
+        // (programs are detached).
         tokio::select! {
-            _ = tokio::time::sleep(CONTENT_DRAIN) => {}
+            _ = tokio::time::sleep(wait) => {}
             guard = ring.readable_mut() => match guard {
                 Ok(mut guard) => guard.clear_ready(),
                 Err(err) => {
