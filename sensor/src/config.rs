@@ -33,6 +33,27 @@ pub struct Config {
     /// The host's name and filesystems, as the sensor sees them (they move
     /// when it runs in a container, e.g. as a Kubernetes DaemonSet).
     pub host: HostConfig,
+    /// How the live sensor's threads are scheduled.
+    pub scheduling: SchedulingConfig,
+}
+
+/// How the live sensor's threads are scheduled (`sensor run`, `sensor record`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulingConfig {
+    /// SCHED_FIFO priority (1-99) of every sensor thread, so that a verdict
+    /// does not queue behind the workloads' runnable processes; 0: the
+    /// normal scheduler. Needs CAP_SYS_NICE; without it the sensor warns
+    /// and runs normally.
+    pub realtime_priority: u8,
+}
+
+impl Default for SchedulingConfig {
+    fn default() -> Self {
+        Self {
+            realtime_priority: crate::priority::DEFAULT_REALTIME_PRIORITY,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -516,6 +537,15 @@ impl Config {
         if let Err(why) = crate::capture::check_ring_buffer_bytes(self.limits.ring_buffer_bytes) {
             return Err(("limits.ring_buffer_bytes".into(), why));
         }
+        if self.scheduling.realtime_priority > crate::priority::MAX_REALTIME_PRIORITY {
+            return Err((
+                "scheduling.realtime_priority".into(),
+                format!(
+                    "must be 0 (normal scheduling) to {} (SCHED_FIFO priority)",
+                    crate::priority::MAX_REALTIME_PRIORITY
+                ),
+            ));
+        }
         if let Some(file) = &self.sinks.file {
             if file.path.as_os_str().is_empty() {
                 return Err(("sinks.file.path".into(), "must not be empty".into()));
@@ -754,6 +784,19 @@ mod tests {
         }
         let ok = parse("[limits]\nring_buffer_bytes = 65536\n").unwrap();
         assert_eq!(ok.limits.ring_buffer_bytes, 65536);
+    }
+
+    #[test]
+    fn realtime_priority_is_0_to_99() {
+        assert_eq!(parse("").unwrap().scheduling.realtime_priority, 1);
+        let off = parse("[scheduling]\nrealtime_priority = 0\n").unwrap();
+        assert_eq!(off.scheduling.realtime_priority, 0);
+        let err = parse("[scheduling]\nrealtime_priority = 100\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("scheduling.realtime_priority"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("0 (normal scheduling) to 99"), "{err}");
     }
 
     #[test]

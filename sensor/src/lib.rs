@@ -13,6 +13,7 @@ pub mod finding;
 pub mod kernel_content;
 pub mod metrics;
 pub mod pipeline;
+pub mod priority;
 pub mod process;
 pub mod resolve;
 pub mod score;

@@ -23,9 +23,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let config = Config::default();
+    args.live.apply_scheduling(&config);
     block_on(live(
         &args.live,
-        &Config::default(),
+        &config,
         Outputs {
             findings: Arc::new(NoFindings),
             sink: Box::new(NoFindings),

@@ -86,6 +86,11 @@ pub struct LiveArgs {
     /// `limits.ring_buffer_bytes` of the configuration (4 MiB).
     #[arg(long, value_name = "BYTES", value_parser = parse_ring_bytes)]
     pub ring_buffer_bytes: Option<u32>,
+    /// SCHED_FIFO priority (1-99) of the sensor's threads, so verdicts do not
+    /// queue behind busy workloads; 0: normal scheduling. Default:
+    /// `scheduling.realtime_priority` of the configuration (1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=99))]
+    pub realtime_priority: Option<u8>,
 }
 
 /// `--ring-buffer-bytes`: the kernel takes powers of two only.
@@ -114,6 +119,27 @@ impl LiveArgs {
         }
     }
 
+    /// Schedule the calling thread, and so every thread started after it,
+    /// as configured. Call before the runtime starts. Without the privilege
+    /// the sensor still runs, normally scheduled, and says so.
+    pub(crate) fn apply_scheduling(&self, config: &Config) {
+        let priority = self
+            .realtime_priority
+            .unwrap_or(config.scheduling.realtime_priority);
+        if priority == 0 {
+            return;
+        }
+        match sensor::priority::run_realtime(priority) {
+            Ok(()) => tracing::debug!("sensor threads run at SCHED_FIFO priority {priority}"),
+            Err(err) => tracing::warn!(
+                "cannot run at real-time priority {priority} ({err}); running normally \
+                 scheduled, so verdicts may wait for a core on a busy machine \
+                 (needs CAP_SYS_NICE; `--realtime-priority 0` or \
+                 `scheduling.realtime_priority = 0` turns this off)"
+            ),
+        }
+    }
+
     fn pipeline_options(&self) -> PipelineOptions {
         PipelineOptions {
             event_queue: self.event_queue,
@@ -133,6 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         config.redirect_output(path);
     }
     let config = Arc::new(config);
+    args.live.apply_scheduling(&config);
     block_on(async {
         let outputs = Outputs {
             findings: Arc::new(SccFindings::new(config.clone())),
