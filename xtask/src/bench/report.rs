@@ -606,7 +606,10 @@ fn latency_section(w: &mut String, r: &Results, plots: &[&str]) {
     let _ = writeln!(
         w,
         "**Method.** For each run a fresh `sensor run` ({} build, default configuration, \
-         findings on stdout) is started; the bench reads its stdout through a pipe and stamps each finding \
+         findings on stdout; its threads run at SCHED_FIFO priority 1, the default \
+         `scheduling.realtime_priority`) is started; the bench reads its stdout through a pipe, \
+         on a thread at the same real-time priority so that its own queueing for a core is not \
+         counted, and stamps each finding \
          line with CLOCK_BOOTTIME/CLOCK_REALTIME the moment it is read: that is \"finding \
          written to the sink\". The start is the exec's kernel timestamp: the event's \
          `ktime_ns` when the finding carries it, else its `eventTime` (wall time the sensor \
