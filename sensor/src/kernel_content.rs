@@ -6,13 +6,25 @@
 //! each exec and, when the script could not be read from user space (a pipe,
 //! a deleted file, a memfd), waits a bounded time for the bytes: until the
 //! process exits, the per-process limit is reached, or the deadline passes.
+//!
+//! A script piped to an interpreter's stdin is also peeked at right after
+//! the exec ([`StdinPeek`], `crate::stdin_peek`): when the pipe provably
+//! holds the whole script and the interpreter has read none of it, the
+//! waiter gets those bytes at once instead of when the interpreter has read
+//! them (Python reads stdin after its ~17 ms start-up, a shell reads a piped
+//! script as it runs it). The kernel capture goes on as before.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lru::LruCache;
+use prometheus_client::metrics::{counter::Counter, family::Family};
 use tokio::sync::Notify;
+
+use crate::event::{ExecEvent, Script, StdinKind};
+use crate::metrics::ReasonLabel;
+use crate::stdin_peek::{peek, Peek, ReaderState, StdinPipe};
 
 /// What one interpreter process read from its script or stdin.
 #[derive(Debug, Default)]
@@ -27,6 +39,8 @@ struct CaptureState {
     /// Bytes lost between chunks (a chunk dropped in the ring buffer).
     gaps: u64,
     done: bool,
+    /// The whole script, copied from the stdin pipe before the interpreter read it.
+    peeked: Option<Vec<u8>>,
 }
 
 impl Capture {
@@ -39,7 +53,35 @@ impl Capture {
         self.changed.notify_waiters();
     }
 
-    /// The bytes so far, once complete or at `deadline` (whichever first).
+    /// The whole script, peeked at before the interpreter read it: a
+    /// waiter need not wait for the kernel's copy.
+    fn peeked(&self, bytes: Vec<u8>) {
+        {
+            let mut state = self.lock();
+            if state.done {
+                return;
+            }
+            state.peeked = Some(bytes);
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Until the kernel's copy is complete (the process exited, read to
+    /// end of file or hit the limit).
+    async fn finished(&self) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.lock().done {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// The bytes so far, once complete or at `deadline` (whichever first):
+    /// the kernel's copy, or a complete peek at the stdin pipe if that came first.
     pub async fn wait(&self, deadline: tokio::time::Instant) -> CapturedBytes {
         loop {
             let notified = self.changed.notified();
@@ -49,6 +91,14 @@ impl Capture {
                 let state = self.lock();
                 if state.done {
                     return CapturedBytes::from(&state, true);
+                }
+                if let Some(peeked) = &state.peeked {
+                    return CapturedBytes {
+                        bytes: peeked.clone(),
+                        gaps: 0,
+                        complete: true,
+                        origin: BytesOrigin::StdinPeek,
+                    };
                 }
             }
             tokio::select! {
@@ -74,6 +124,16 @@ pub struct CapturedBytes {
     pub gaps: u64,
     /// The process exited, hit the limit or read to end of file: nothing more will come.
     pub complete: bool,
+    pub origin: BytesOrigin,
+}
+
+/// Where [`CapturedBytes`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BytesOrigin {
+    /// Copied by the kernel as the interpreter read them.
+    Kernel,
+    /// Copied from the stdin pipe before the interpreter read any (`tee(2)`).
+    StdinPeek,
 }
 
 impl CapturedBytes {
@@ -82,6 +142,7 @@ impl CapturedBytes {
             bytes: state.bytes.clone(),
             gaps: state.gaps,
             complete,
+            origin: BytesOrigin::Kernel,
         }
     }
 }
@@ -91,6 +152,7 @@ impl CapturedBytes {
 pub struct ContentStore {
     by_pid: Arc<Mutex<LruCache<u32, Arc<Capture>>>>,
     limit: usize,
+    peek: Option<Arc<StdinPeek>>,
 }
 
 impl ContentStore {
@@ -101,7 +163,28 @@ impl ContentStore {
                 NonZeroUsize::new(16384).expect("non-zero"),
             ))),
             limit,
+            peek: None,
         }
+    }
+
+    /// Also peek at scripts piped to stdin (see [`StdinPeek`]); `exec_event`
+    /// starts the peeks.
+    pub fn with_stdin_peek(mut self, peek: StdinPeek) -> Self {
+        self.peek = Some(Arc::new(peek));
+        self
+    }
+
+    /// [`exec`](Self::exec) for `event`, peeking at its script when it is
+    /// piped to stdin. Call it from within a tokio runtime (a pipe whose
+    /// writer is still open is watched by a task).
+    pub fn exec_event(&self, event: &ExecEvent) -> Arc<Capture> {
+        let capture = self.exec(event.pid);
+        if let (Some(peek), Script::Stdin { stdin }) = (&self.peek, &event.script) {
+            if stdin.kind == StdinKind::Pipe {
+                peek.start(event.pid, stdin.inode, &capture);
+            }
+        }
+        capture
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<u32, Arc<Capture>>> {
@@ -166,6 +249,132 @@ impl ContentStore {
 /// How long the pipeline waits for kernel-captured bytes by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_millis(300);
 
+/// Peeks at scripts piped to an interpreter's stdin, right after the exec.
+///
+/// The first try runs at once (a few syscalls, never blocking). While a
+/// writer is still open (`curl ... | bash` downloading) a task watches the
+/// pipe (woken by the kernel on each write and when the last writer closes)
+/// and tries again, until the peek succeeds, the interpreter has read from
+/// the pipe, the interpreter's capture completes, or `max_wait` passes; then
+/// it closes its file on the pipe. Any failure leaves the kernel's copy to
+/// the waiter, as without a peek.
+pub struct StdinPeek {
+    state: Arc<dyn ReaderState>,
+    limit: usize,
+    max_wait: Duration,
+    outcomes: Option<Family<ReasonLabel, Counter>>,
+}
+
+impl std::fmt::Debug for StdinPeek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StdinPeek")
+            .field("limit", &self.limit)
+            .field("max_wait", &self.max_wait)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a peek watches a pipe whose writer is still open.
+pub const PEEK_MAX_WAIT: Duration = Duration::from_secs(3);
+/// How often a watched pipe's interpreter is checked for having started to
+/// read (then the peek cannot succeed and the pipe is let go).
+const PEEK_RECHECK: Duration = Duration::from_millis(20);
+
+impl StdinPeek {
+    /// `limit`: bytes kept per script (match the kernel's `max_content_bytes`);
+    /// `state`: whether an interpreter read anything yet (the kernel's view,
+    /// `crate::stdin_peek::KernelReads`).
+    pub fn new(state: Arc<dyn ReaderState>, limit: usize) -> Self {
+        Self {
+            state,
+            limit,
+            max_wait: PEEK_MAX_WAIT,
+            outcomes: None,
+        }
+    }
+
+    /// Count outcomes (`sensor_stdin_peeks{reason=...}`).
+    pub fn with_metrics(mut self, outcomes: Family<ReasonLabel, Counter>) -> Self {
+        self.outcomes = Some(outcomes);
+        self
+    }
+
+    fn count(&self, outcome: &str) {
+        if let Some(outcomes) = &self.outcomes {
+            outcomes
+                .get_or_create(&ReasonLabel {
+                    reason: outcome.into(),
+                })
+                .inc();
+        }
+    }
+
+    fn start(self: &Arc<Self>, pid: u32, inode: Option<u64>, capture: &Arc<Capture>) {
+        let pipe = match StdinPipe::open(pid, inode) {
+            Ok(pipe) => pipe,
+            Err(err) => {
+                tracing::debug!(pid, "stdin peek: cannot open the pipe: {err}");
+                return self.count("unavailable");
+            }
+        };
+        match peek(&pipe, pid, self.limit, &*self.state) {
+            Ok(Peek::WriterOpen) => {}
+            outcome => return self.settle(outcome, pid, capture),
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.count("writer_open");
+        };
+        runtime.spawn(self.clone().watch(pipe, pid, capture.clone()));
+    }
+
+    fn settle(&self, outcome: std::io::Result<Peek>, pid: u32, capture: &Capture) {
+        match outcome {
+            Ok(Peek::Complete(bytes)) => {
+                capture.peeked(bytes);
+                self.count("complete");
+            }
+            Ok(Peek::Consumed) => self.count("consumed"),
+            Ok(Peek::WriterOpen) => self.count("writer_open"),
+            Err(err) => {
+                tracing::debug!(pid, "stdin peek failed: {err}");
+                self.count("error");
+            }
+        }
+    }
+
+    /// Wait for the last writer to close (or the pipe to fill up to the limit).
+    async fn watch(self: Arc<Self>, pipe: StdinPipe, pid: u32, capture: Arc<Capture>) {
+        let deadline = tokio::time::Instant::now() + self.max_wait;
+        let pipe = match pipe.into_async() {
+            Ok(pipe) => pipe,
+            Err(err) => return self.settle(Err(err), pid, &capture),
+        };
+        let mut recheck = tokio::time::interval(PEEK_RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                ready = pipe.readable() => {
+                    let mut guard = match ready {
+                        Ok(guard) => guard,
+                        Err(err) => return self.settle(Err(err), pid, &capture),
+                    };
+                    match peek(pipe.get_ref(), pid, self.limit, &*self.state) {
+                        Ok(Peek::WriterOpen) => guard.clear_ready(),
+                        outcome => return self.settle(outcome, pid, &capture),
+                    }
+                }
+                _ = recheck.tick() => {
+                    if !self.state.read_nothing(pid) {
+                        return self.count("consumed");
+                    }
+                }
+                _ = capture.finished() => return self.count("ended"),
+                _ = tokio::time::sleep_until(deadline) => return self.count("writer_open"),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +432,25 @@ mod tests {
             .await;
         assert_eq!(got.bytes, b"partial");
         assert!(!got.complete);
+    }
+
+    #[tokio::test]
+    async fn a_complete_peek_ends_the_wait_and_the_kernel_copy_goes_on() {
+        let store = ContentStore::new(1024);
+        let capture = store.exec(5);
+        capture.peeked(b"curl -s http://127.0.0.1/x | sh\n".to_vec());
+        let got = capture
+            .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
+            .await;
+        assert!(got.complete);
+        assert_eq!(got.origin, BytesOrigin::StdinPeek);
+        assert_eq!(got.bytes, b"curl -s http://127.0.0.1/x | sh\n");
+        // The kernel's copy is still gathered (traces, later waiters once done).
+        store.content(5, 0, b"curl -s http://127.0.0.1/x | sh\n", true);
+        let kernel = capture.snapshot();
+        assert_eq!(kernel.origin, BytesOrigin::Kernel);
+        assert!(kernel.complete);
+        assert_eq!(kernel.bytes, got.bytes);
     }
 
     #[tokio::test]

@@ -19,4 +19,5 @@ pub mod resolve;
 pub mod score;
 pub mod script;
 pub mod sink;
+pub mod stdin_peek;
 pub mod trace;

@@ -62,6 +62,9 @@ pub struct Metrics {
     pub dropped: Family<QueueLabel, Counter>,
     pub contents_missing: Family<ReasonLabel, Counter>,
     pub cache_hits: Family<CacheLabel, Counter>,
+    /// Peeks at a piped stdin script by outcome (`reason` label:
+    /// complete, consumed, writer_open, ...; see `crate::kernel_content`).
+    pub stdin_peeks: Family<ReasonLabel, Counter>,
     pub detection_latency_us: Histogram,
     /// The kernel side of capture (`crate::capture::Stats`), brought up to
     /// date by [`Metrics::record_capture`] while the sensor runs.
@@ -97,6 +100,7 @@ impl Metrics {
         let dropped = Family::<QueueLabel, Counter>::default();
         let contents_missing = Family::<ReasonLabel, Counter>::default();
         let cache_hits = Family::<CacheLabel, Counter>::default();
+        let stdin_peeks = Family::<ReasonLabel, Counter>::default();
         let capture = CaptureCounters::default();
         let detection_latency_us = Histogram::new([
             100.0, 250.0, 500.0, 1e3, 2.5e3, 5e3, 1e4, 2.5e4, 5e4, 1e5, 2.5e5, 5e5, 1e6,
@@ -134,6 +138,11 @@ impl Metrics {
             contents_missing.clone(),
         );
         registry.register("cache_hits", "Cache hits by cache", cache_hits.clone());
+        registry.register(
+            "stdin_peeks",
+            "Peeks at a script piped to an interpreter's stdin, by outcome",
+            stdin_peeks.clone(),
+        );
         registry.register(
             "detection_latency_us",
             "Microseconds from exec (kernel time) to verdict",
@@ -175,6 +184,7 @@ impl Metrics {
             dropped,
             contents_missing,
             cache_hits,
+            stdin_peeks,
             detection_latency_us,
             capture,
         }

@@ -365,6 +365,18 @@ impl Capture {
         ))
     }
 
+    /// A handle of its own (a new fd) on the loaded LRU hash map `name`
+    /// (`TRACKED`, `READS`), for lookups outside the reader
+    /// (`crate::stdin_peek::KernelReads`); None if absent or stopped.
+    pub fn lru_map(&self, name: &str) -> Option<aya::maps::MapData> {
+        match self.ebpf.as_ref()?.map(name)? {
+            aya::maps::Map::LruHashMap(data) => {
+                aya::maps::MapData::from_id(data.info().ok()?.id()).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// Counters so far (kernel counters summed over CPUs).
     pub fn stats(&self) -> Stats {
         let kernel = |index: u32| -> u64 {

@@ -15,7 +15,7 @@ use sensor::detection::Verdict;
 use sensor::enrich::{EnrichConfig, Enricher};
 use sensor::event::ExecEvent;
 use sensor::finding::SccFindings;
-use sensor::kernel_content::ContentStore;
+use sensor::kernel_content::{ContentStore, StdinPeek};
 use sensor::metrics::Metrics;
 use sensor::pipeline::{
     CapturedExec, EventInput, FindingSink, Language, Outputs, Pipeline, PipelineOptions,
@@ -23,6 +23,7 @@ use sensor::pipeline::{
 };
 use sensor::score::ModelScorer;
 use sensor::sink::{BlockingSinks, Sinks};
+use sensor::stdin_peek::KernelReads;
 use sensor::trace::{FileRecorder, Header};
 
 /// `sensor run`
@@ -82,6 +83,11 @@ pub struct LiveArgs {
     /// or stdin (piped and deleted scripts are only seen this way); 0: off.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
     pub kernel_content_bytes: u32,
+    /// Peek at a script piped to an interpreter's stdin right after its exec
+    /// (tee(2), nothing taken from the pipe), so it is judged before the
+    /// interpreter reads it; the kernel's copy is the fallback.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub stdin_peek: bool,
     /// Kernel ring buffer size (a power of two, 64 KiB to 1 GiB). Default:
     /// `limits.ring_buffer_bytes` of the configuration (4 MiB).
     #[arg(long, value_name = "BYTES", value_parser = parse_ring_bytes)]
@@ -368,7 +374,10 @@ pub(crate) async fn live(
                 Some(Box::new(move |event| judged.take_judged(event))),
             )?;
             tracing::info!("capturing interpreter execs");
-            let store = ContentStore::new(args.kernel_content_bytes as usize);
+            let mut store = ContentStore::new(args.kernel_content_bytes as usize);
+            if args.stdin_peek && args.kernel_content_bytes > 0 {
+                store = with_stdin_peek(store, &capture, &metrics, args.kernel_content_bytes);
+            }
             let consumer = tokio::spawn(feed_pipeline(events, input, store, pinner));
             // The kernel's counters reach the metrics endpoint while running.
             let mut tick = tokio::time::interval(CAPTURE_STATS_EVERY);
@@ -393,6 +402,27 @@ pub(crate) async fn live(
     Ok(())
 }
 
+/// Peeks at piped stdin scripts, judged by the kernel's read state.
+fn with_stdin_peek(
+    store: ContentStore,
+    capture: &Capture,
+    metrics: &Metrics,
+    limit: u32,
+) -> ContentStore {
+    let maps = capture.lru_map("TRACKED").zip(capture.lru_map("READS"));
+    let reads = maps.ok_or_else(|| std::io::Error::other("no TRACKED/READS maps"));
+    match reads.and_then(|(tracked, reads)| KernelReads::new(tracked, reads)) {
+        Ok(reads) => store.with_stdin_peek(
+            StdinPeek::new(Arc::new(reads), limit as usize)
+                .with_metrics(metrics.stdin_peeks.clone()),
+        ),
+        Err(err) => {
+            tracing::warn!("stdin scripts are judged from the kernel's copy only (no peek): {err}");
+            store
+        }
+    }
+}
+
 /// Capture -> pipeline. Execs are offered (dropped and counted if the
 /// pipeline is full, so this loop never stalls the ring buffer); content and
 /// exit records go to the content store, where the pipeline picks them up.
@@ -408,7 +438,7 @@ async fn feed_pipeline(
                 // Judged execs were taken by capture's reader (which sends
                 // an Exit for the pid when it ran something before).
                 let root = pinner.pin_root(&event);
-                let capture = store.exec(event.pid);
+                let capture = store.exec_event(&event);
                 input.offer(CapturedExec {
                     event,
                     kernel_content: Some(capture),

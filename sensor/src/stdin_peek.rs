@@ -1,0 +1,427 @@
+//! Peek at a script piped into an interpreter (`curl ... | bash`,
+//! `... | python3 -`) right after its exec, before the interpreter reads it,
+//! without taking a byte from it.
+//!
+//! The interpreter's stdin is opened a second time through
+//! `/proc/PID/fd/0` (a new open file on the same pipe, non-blocking) and
+//! `tee(2)` duplicates what the pipe holds into a private pipe: tee never
+//! consumes its input, so the interpreter still reads every byte.
+//!
+//! What the pipe holds is the whole script only when
+//! - no more can come: no writer is left (`poll(2)` reports `POLLHUP` on a
+//!   read end once the last writer closed), checked before the tee; or the
+//!   pipe already holds at least the content limit (the kernel capture
+//!   would stop there too);
+//! - nothing was taken before: the kernel's content-capture state says the
+//!   interpreter has read nothing from its stdin stream and no read of it is
+//!   in flight (the read hook records a read at syscall entry, before the
+//!   pipe gives up any data), checked after the tee ([`ReaderState`]);
+//! - and nothing was taken meanwhile: the pipe still holds exactly as many
+//!   bytes as before the tee (`FIONREAD`).
+//!
+//! Otherwise the caller falls back to the bytes the kernel captures as the
+//! interpreter reads them. The only `unsafe` of the module is the syscalls.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+/// What [`peek`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peek {
+    /// The whole script (or its first `limit` bytes): nothing more can come
+    /// and nothing was read before the copy.
+    Complete(Vec<u8>),
+    /// A writer is still open and the pipe holds less than the limit: more
+    /// may come. Try again when the pipe reports a change.
+    WriterOpen,
+    /// The interpreter (or anyone) read from the pipe: the copy is not the
+    /// whole script.
+    Consumed,
+}
+
+/// Whether an interpreter has taken anything from its stdin stream yet.
+pub trait ReaderState: Send + Sync {
+    /// True only when `pid` is known to have read nothing from its stdin
+    /// stream and to have no read of it in flight. Unknown means false.
+    fn read_nothing(&self, pid: u32) -> bool;
+}
+
+/// An open file of our own on an interpreter's stdin pipe (read side,
+/// non-blocking). Holding it never blocks a writer (a reader end takes
+/// nothing), but drop it promptly: while it is open a writer whose
+/// interpreter died would not get `EPIPE`.
+#[derive(Debug)]
+pub struct StdinPipe {
+    fd: OwnedFd,
+}
+
+impl StdinPipe {
+    /// Open `pid`'s fd 0 when it is a pipe (a FIFO), and when `inode` is
+    /// given, the pipe the exec saw.
+    pub fn open(pid: u32, inode: Option<u64>) -> io::Result<Self> {
+        Self::open_path(&format!("/proc/{pid}/fd/0"), inode)
+    }
+
+    fn open_path(path: &str, inode: Option<u64>) -> io::Result<Self> {
+        let path = CString::new(path).map_err(|_| io::ErrorKind::InvalidInput)?;
+        // SAFETY: a NUL-terminated path; the returned fd is owned below.
+        let fd = unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let meta = std::fs::File::from(fd.try_clone()?).metadata()?;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        if !meta.file_type().is_fifo() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a pipe"));
+        }
+        if inode.is_some_and(|ino| ino != meta.ino()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "stdin is not the pipe the exec saw",
+            ));
+        }
+        Ok(Self { fd })
+    }
+
+    /// Registered with tokio, to await the pipe's changes (a write, the
+    /// last writer closing).
+    pub fn into_async(self) -> io::Result<tokio::io::unix::AsyncFd<Self>> {
+        // SAFETY: `self` owns its fd and never closes or replaces it while
+        // the AsyncFd owns `self`.
+        unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(self, tokio::io::Interest::READABLE)
+        }
+        .map_err(|err| err.into_parts().1)
+    }
+
+    /// Wrap a read end we already hold (tests).
+    pub fn from_fd(fd: OwnedFd) -> Self {
+        Self { fd }
+    }
+
+    /// No writer is left: nothing more can ever be written (an anonymous
+    /// pipe gets no new writer once the last one closed).
+    pub fn writers_gone(&self) -> io::Result<bool> {
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, zero timeout (never blocks).
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(pfd.revents & libc::POLLHUP != 0)
+    }
+
+    /// Bytes the pipe holds now.
+    pub fn buffered(&self) -> io::Result<usize> {
+        buffered(self.fd.as_fd())
+    }
+
+    /// A copy of the first `len` bytes the pipe holds, taking none of them;
+    /// fewer when the pipe holds fewer.
+    pub fn copy(&self, len: usize) -> io::Result<Vec<u8>> {
+        let (out_read, out_write) = private_pipe()?;
+        // Room for every buffer of the input pipe: tee copies buffers, so
+        // the copy needs as many slots as the input holds.
+        let want_size = pipe_size(self.fd.as_fd())?.max(len);
+        set_pipe_size(out_write.as_fd(), want_size)?;
+        let mut copied = 0usize;
+        if len > 0 {
+            // SAFETY: two valid pipe fds; SPLICE_F_NONBLOCK never blocks.
+            let n = unsafe {
+                libc::tee(
+                    self.fd.as_raw_fd(),
+                    out_write.as_raw_fd(),
+                    len,
+                    libc::SPLICE_F_NONBLOCK,
+                )
+            };
+            if n < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() != io::ErrorKind::WouldBlock {
+                    return Err(err);
+                }
+            } else {
+                copied = n as usize;
+            }
+        }
+        drop(out_write);
+        let mut bytes = Vec::with_capacity(copied);
+        let mut file = std::fs::File::from(out_read);
+        io::Read::read_to_end(&mut file, &mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+impl AsFd for StdinPipe {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for StdinPipe {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+fn buffered(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n.max(0) as usize)
+}
+
+fn pipe_size(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    // SAFETY: F_GETPIPE_SZ takes no argument.
+    let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+fn set_pipe_size(fd: BorrowedFd<'_>, size: usize) -> io::Result<()> {
+    let size = libc::c_int::try_from(size).map_err(|_| io::ErrorKind::InvalidInput)?;
+    // SAFETY: F_SETPIPE_SZ takes an int.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, size) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A pipe of our own: (read end, write end), both non-blocking.
+fn private_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 writes two fds, owned below.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both fds were just created and are owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Try once to copy the whole script `pid` has on `pipe` (at most `limit`
+/// bytes). Never blocks, never takes a byte from the pipe.
+pub fn peek(pipe: &StdinPipe, pid: u32, limit: usize, state: &dyn ReaderState) -> io::Result<Peek> {
+    // Before the copy: once no writer is left, what the pipe holds can only shrink.
+    let hung_up = pipe.writers_gone()?;
+    let before = pipe.buffered()?;
+    if !hung_up && before < limit {
+        return Ok(Peek::WriterOpen);
+    }
+    let want = before.min(limit);
+    let bytes = pipe.copy(want)?;
+    if bytes.len() != want {
+        return Ok(Peek::Consumed);
+    }
+    // After the copy: had the interpreter read anything (or started a read)
+    // before it, the copy would miss those bytes.
+    if !state.read_nothing(pid) {
+        return Ok(Peek::Consumed);
+    }
+    // Anyone (a sibling sharing the pipe) reading while we copied.
+    if pipe.buffered()? != before {
+        return Ok(Peek::Consumed);
+    }
+    Ok(Peek::Complete(bytes))
+}
+
+/// The kernel's content-capture state: `TRACKED` (per tgid: what the
+/// interpreter read so far) and `READS` (reads in flight, per tid), from
+/// sensor-ebpf's content hooks.
+pub struct KernelReads {
+    tracked: aya::maps::HashMap<aya::maps::MapData, u32, [u8; TRACKED_SIZE]>,
+    reads: aya::maps::HashMap<aya::maps::MapData, u32, [u8; PENDING_READ_SIZE]>,
+}
+
+const TRACKED_SIZE: usize = std::mem::size_of::<sensor_common::Tracked>();
+/// sensor-ebpf's `PendingRead` (buf, offset, ino: u64; fd, stream: u32).
+/// Only the presence of a key matters; a size mismatch is refused at load.
+const PENDING_READ_SIZE: usize = 32;
+
+impl KernelReads {
+    /// From handles on the loaded `TRACKED` and `READS` maps
+    /// (`crate::capture::Capture::lru_map`).
+    pub fn new(tracked: aya::maps::MapData, reads: aya::maps::MapData) -> io::Result<Self> {
+        let map = |data, name: &str| {
+            aya::maps::Map::from_map_data(data)
+                .map_err(|err| io::Error::other(format!("map {name}: {err}")))
+        };
+        let tracked = aya::maps::HashMap::try_from(map(tracked, "TRACKED")?)
+            .map_err(|err| io::Error::other(format!("map TRACKED: {err}")))?;
+        let reads = aya::maps::HashMap::try_from(map(reads, "READS")?)
+            .map_err(|err| io::Error::other(format!("map READS: {err}")))?;
+        Ok(Self { tracked, reads })
+    }
+}
+
+fn field_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn field_u64(bytes: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+impl ReaderState for KernelReads {
+    fn read_nothing(&self, pid: u32) -> bool {
+        use sensor_common::Tracked;
+        use std::mem::offset_of;
+        let Ok(t) = self.tracked.get(&pid, 0) else {
+            return false;
+        };
+        let untouched = field_u32(&t, offset_of!(Tracked, mode)) == sensor_common::TRACK_STDIN
+            && field_u64(&t, offset_of!(Tracked, stream)) == 0
+            && field_u64(&t, offset_of!(Tracked, captured)) == 0
+            && field_u32(&t, offset_of!(Tracked, stage_len)) == 0;
+        if !untouched {
+            return false;
+        }
+        // A read started (any thread) is recorded at syscall entry, before
+        // the pipe gives it anything.
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return false;
+        };
+        for task in tasks {
+            let Some(tid) = task
+                .ok()
+                .and_then(|t| t.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+            else {
+                return false;
+            };
+            match self.reads.get(&tid, 0) {
+                Err(aya::maps::MapError::KeyNotFound) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    struct Untouched(bool);
+    impl ReaderState for Untouched {
+        fn read_nothing(&self, _pid: u32) -> bool {
+            self.0
+        }
+    }
+
+    /// A pipe with `data` written into it: (our peek handle, the
+    /// interpreter's read end, the write end).
+    fn pipe_with(data: &[u8]) -> (StdinPipe, std::fs::File, std::fs::File) {
+        let mut fds = [0 as libc::c_int; 2];
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let reader = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+        let mut writer = unsafe { std::fs::File::from_raw_fd(fds[1]) };
+        writer.write_all(data).unwrap();
+        // Open the read end again as the sensor does (a new open file).
+        let path = format!("/proc/self/fd/{}", reader.as_raw_fd());
+        let peek = StdinPipe::open_path(&path, None).unwrap();
+        (peek, reader, writer)
+    }
+
+    const SCRIPT: &[u8] = b"import os\nprint('hello')\n";
+
+    #[test]
+    fn writer_closed_gives_the_whole_script_and_takes_nothing() {
+        let (peek_end, mut reader, writer) = pipe_with(SCRIPT);
+        drop(writer);
+        let got = peek(&peek_end, 1, 65536, &Untouched(true)).unwrap();
+        assert_eq!(got, Peek::Complete(SCRIPT.to_vec()));
+        // Peeking again sees the same (nothing was taken).
+        let again = peek(&peek_end, 1, 65536, &Untouched(true)).unwrap();
+        assert_eq!(again, Peek::Complete(SCRIPT.to_vec()));
+        drop(peek_end);
+        let mut all = Vec::new();
+        reader.read_to_end(&mut all).unwrap();
+        assert_eq!(all, SCRIPT);
+    }
+
+    #[test]
+    fn writer_open_is_incomplete_until_it_closes() {
+        let (peek_end, mut reader, mut writer) = pipe_with(SCRIPT);
+        assert_eq!(
+            peek(&peek_end, 1, 65536, &Untouched(true)).unwrap(),
+            Peek::WriterOpen
+        );
+        writer.write_all(b"print(2)\n").unwrap();
+        drop(writer);
+        let whole = [SCRIPT, b"print(2)\n"].concat();
+        assert_eq!(
+            peek(&peek_end, 1, 65536, &Untouched(true)).unwrap(),
+            Peek::Complete(whole.clone())
+        );
+        let mut all = Vec::new();
+        reader.read_to_end(&mut all).unwrap();
+        assert_eq!(all, whole);
+    }
+
+    #[test]
+    fn a_full_limit_is_complete_even_with_a_writer() {
+        let (peek_end, _reader, _writer) = pipe_with(SCRIPT);
+        assert_eq!(
+            peek(&peek_end, 1, 6, &Untouched(true)).unwrap(),
+            Peek::Complete(SCRIPT[..6].to_vec())
+        );
+    }
+
+    #[test]
+    fn consumed_data_is_never_complete() {
+        // The interpreter has read (the kernel says so).
+        let (peek_end, _reader, writer) = pipe_with(SCRIPT);
+        drop(writer);
+        assert_eq!(
+            peek(&peek_end, 1, 65536, &Untouched(false)).unwrap(),
+            Peek::Consumed
+        );
+    }
+
+    #[test]
+    fn a_large_script_in_many_writes_is_copied_whole() {
+        // Many small writes, close to the pipe's default 64 KiB.
+        let mut fds = [0 as libc::c_int; 2];
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let mut reader = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+        let mut writer = unsafe { std::fs::File::from_raw_fd(fds[1]) };
+        let mut whole = Vec::new();
+        for i in 0..2000 {
+            let line = format!("echo line {i:05} padding padding\n");
+            writer.write_all(line.as_bytes()).unwrap();
+            whole.extend_from_slice(line.as_bytes());
+        }
+        drop(writer);
+        let peek_end =
+            StdinPipe::open_path(&format!("/proc/self/fd/{}", reader.as_raw_fd()), None).unwrap();
+        assert_eq!(
+            peek(&peek_end, 1, 1 << 20, &Untouched(true)).unwrap(),
+            Peek::Complete(whole.clone())
+        );
+        let mut all = Vec::new();
+        reader.read_to_end(&mut all).unwrap();
+        assert_eq!(all, whole);
+    }
+
+    #[test]
+    fn a_file_is_not_a_pipe() {
+        let err = StdinPipe::open_path("/proc/self/exe", None).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+}
