@@ -55,12 +55,20 @@ fn best(runs: usize, mut f: impl FnMut()) -> f64 {
 
 /// The largest 1% of the shared corpus (what sets its p99), if the corpus is there.
 fn corpus_top() -> Vec<(Lang, String)> {
+    let mut all = corpus_all();
+    all.sort_by_key(|(_, t)| std::cmp::Reverse(t.len()));
+    all.truncate(all.len() / 100);
+    all
+}
+
+/// Every script of the shared corpus.
+fn corpus_all() -> Vec<(Lang, String)> {
     let dir = std::env::var_os("SENSOR_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/train")
         });
-    let mut all: Vec<(Lang, String)> = std::fs::read_dir(&dir)
+    let all: Vec<(Lang, String)> = std::fs::read_dir(&dir)
         .map(|d| {
             d.filter_map(|e| e.ok().map(|e| e.path()))
                 .collect::<Vec<_>>()
@@ -82,12 +90,51 @@ fn corpus_top() -> Vec<(Lang, String)> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    all.sort_by_key(|(_, t)| std::cmp::Reverse(t.len()));
-    all.truncate(all.len() / 100);
     all
 }
 
 fn main() {
+    // STAGE_TIMES=slowest: the corpus scripts that set the p99 (featurize, best of 3), with stage times.
+    if std::env::var_os("STAGE_TIMES").is_some_and(|v| v == "slowest") {
+        let all = corpus_all();
+        let ind = Indicators::get();
+        let mut timed: Vec<(f64, usize)> = all
+            .iter()
+            .enumerate()
+            .map(|(i, (lang, text))| {
+                let t = (0..3)
+                    .map(|_| {
+                        let c = cpu_us();
+                        black_box(features::featurize(black_box(text), *lang));
+                        cpu_us() - c
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                (t, i)
+            })
+            .collect();
+        timed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let p99 = timed[timed.len() / 100].0;
+        println!(
+            "p99 featurize {p99:.1} us; median {:.1} us",
+            timed[timed.len() / 2].0
+        );
+        for &(t, i) in timed.iter().take(timed.len() / 100 + 1).step_by(8) {
+            let (lang, text) = &all[i];
+            let walk = best(5, || {
+                black_box(ind.literal_hits(black_box(text)));
+            });
+            let t_ind = best(5, || {
+                black_box(ind.evaluate(black_box(text)));
+            });
+            let lines = text.lines().count();
+            println!(
+                "{t:7.1} us  {} {:6} bytes {lines:5} lines: indicators {t_ind:.1} (walk {walk:.1})",
+                lang.as_str(),
+                text.len()
+            );
+        }
+        return;
+    }
     // STAGE_TIMES=corpus: loop over the corpus's largest 1% (for `perf record`).
     if std::env::var_os("STAGE_TIMES").is_some_and(|v| v == "corpus") {
         let top = corpus_top();

@@ -130,6 +130,8 @@ const TLDS: &[&str] = &[
 /// mispredicted branches. Equal semantics: membership of the exact hash.
 struct HashSet64 {
     slots: Box<[u64]>,
+    /// Bit `k & 255` set for every member key `k`: most words miss here, before the mix and probe.
+    filter: [u64; 4],
     /// Shortest and longest member word, a free first check.
     min_len: usize,
     max_len: usize,
@@ -140,9 +142,11 @@ impl HashSet64 {
         let words: Vec<&str> = words.into_iter().collect();
         let size = (words.len() * 4).next_power_of_two().max(16);
         let mut slots = vec![0u64; size].into_boxed_slice();
+        let mut filter = [0u64; 4];
         for w in &words {
             let k = key(w.as_bytes());
             assert_ne!(k, 0, "{w:?} keys to the empty marker");
+            filter[(k as usize & 255) / 64] |= 1 << (k % 64);
             let mut i = Self::home(k, size);
             while slots[i] != 0 && slots[i] != k {
                 i = (i + 1) & (size - 1);
@@ -151,6 +155,7 @@ impl HashSet64 {
         }
         HashSet64 {
             slots,
+            filter,
             min_len: words.iter().map(|w| w.len()).min().unwrap_or(0),
             max_len: words.iter().map(|w| w.len()).max().unwrap_or(0),
         }
@@ -167,6 +172,9 @@ impl HashSet64 {
 
     /// Whether key `k` is in the set, whatever the word's length.
     fn contains_key(&self, k: u64) -> bool {
+        if self.filter[(k as usize & 255) / 64] & (1 << (k % 64)) == 0 {
+            return false;
+        }
         let mask = self.slots.len() - 1;
         let mut i = Self::home(k, self.slots.len());
         loop {
@@ -212,6 +220,9 @@ struct Shape {
     has_dot: bool,
 }
 
+/// Words longer than this are masked as `<long>` (or `<num>`, if only digits and dots).
+const LONG_WORD: usize = 40;
+
 /// What `word` (with its lowercase hash and shape) is masked as. Called for every word: cheap checks first.
 fn classify(word: &[u8], hash: u64, shape: Shape) -> Option<Mask> {
     let Shape {
@@ -223,7 +234,7 @@ fn classify(word: &[u8], hash: u64, shape: Shape) -> Option<Mask> {
     if digits_dots {
         return Some(Mask::Num);
     }
-    if word.len() > 40 {
+    if word.len() > LONG_WORD {
         return Some(Mask::Long);
     }
     if word.len() >= 12 && hex && has_digit {
@@ -356,25 +367,37 @@ pub fn try_for_each_token<'a>(text: &'a str, mut f: impl FnMut(Token<'a>) -> boo
             }
             // Never split inside a UTF-8 sequence: continuation bytes are word bytes.
             let word = &bytes[start..end];
-            // One pass for the hash and the shape.
-            let mut lower = FNV_OFFSET;
-            let (mut all, mut any) = (u8::MAX, 0u8);
-            for &b in word {
-                lower = (lower ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
-                let c = class(b);
-                all &= c;
-                any |= c;
-            }
-            let shape = Shape {
-                digits_dots: all & C_DIGIT_OR_DOT != 0,
-                hex: all & C_HEX != 0,
-                has_digit: any & C_DIGIT != 0,
-                has_dot: any & C_DOT != 0,
-            };
-            let mask = classify(word, lower, shape);
-            let hash = match mask {
-                Some(m) => mask_hash(m),
-                None => lower,
+            let (hash, mask) = if word.len() > LONG_WORD {
+                // Masked whatever its hash (as `classify` decides, without the
+                // hash): base64 blobs and minified code skip the per-byte multiply chain.
+                let mask = if word.iter().all(|&b| class(b) & C_DIGIT_OR_DOT != 0) {
+                    Mask::Num
+                } else {
+                    Mask::Long
+                };
+                (mask_hash(mask), Some(mask))
+            } else {
+                // One pass for the hash and the shape.
+                let mut lower = FNV_OFFSET;
+                let (mut all, mut any) = (u8::MAX, 0u8);
+                for &b in word {
+                    lower = (lower ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+                    let c = class(b);
+                    all &= c;
+                    any |= c;
+                }
+                let shape = Shape {
+                    digits_dots: all & C_DIGIT_OR_DOT != 0,
+                    hex: all & C_HEX != 0,
+                    has_digit: any & C_DIGIT != 0,
+                    has_dot: any & C_DOT != 0,
+                };
+                let mask = classify(word, lower, shape);
+                let hash = match mask {
+                    Some(m) => mask_hash(m),
+                    None => lower,
+                };
+                (hash, mask)
             };
             if !f(Token {
                 hash,
