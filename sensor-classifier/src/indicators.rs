@@ -663,6 +663,10 @@ fn word_gate(id: &str) -> Option<(&'static [&'static str], &'static [&'static st
         "network_listener" => Some((&["nc", "ncat", "netcat"], &["socat", "s_server"])),
         // `\b(nc|...)\b...`, `...\|\s*(nc|ncat|netcat)\b` (after `|` or a space: a word start too).
         "netcat_shell" => Some((&["nc", "ncat", "netcat"], &[])),
+        // `\btouch\s+...`, `\bdate\s+...`, `timedatectl...` (`date` in update, validate).
+        "timestomp" => Some((&["touch", "date"], &["timedatectl"])),
+        // `(^|[^\w.])(exec|eval)\s*\(...` (`exec` in execute, `eval` in evaluate).
+        "python_exec_call" => Some((&["exec", "eval"], &[])),
         _ => None,
     }
 }
@@ -1602,18 +1606,28 @@ mod tests {
             "openssl s_server -quiet -key k -cert c -port 4444".into(),
             "NC.traditional -l -p 1".into(),
             "encode nc|sh".into(),
+            "touch -r /bin/ls x; date -s 2020".into(),
+            "update validate touchy\ntimedatectl set-time 1".into(),
+            "x = evaluate(y); executor(z)\nexec(a)".into(),
+            "eval (b)".into(),
         ];
         // Hits on window edges: long lines cut WINDOW_REACH from a hit, so a
         // mid-word `nc` can start or end a window (a word edge in the haystack).
         for pad in [
             0usize, 1, 2, 3, 509, 510, 511, 512, 513, 514, 1020, 1024, 1030,
         ] {
-            for word in ["xnc", "ncx", "nc", "encat", "netcatx", "xnetcat"] {
+            for word in [
+                "xnc", "ncx", "nc", "encat", "netcatx", "xnetcat", "xdate", "touchx", "exec",
+                "xeval",
+            ] {
                 let a = "a".repeat(pad);
                 texts.push(format!("{a}{word} -l -p 1 {a} nc\n"));
                 texts.push(format!("nc {a}{word}|sh -l{a}\n"));
                 texts.push(format!("{a}ncat{a}{word} -e /bin/sh\n"));
                 texts.push(format!("{a}\n{word} -l\n{a}x{word}|sh"));
+                texts.push(format!(
+                    "{a}{word}(x) {word} -d 20200101 -r f\n{a}{word} (y)"
+                ));
             }
         }
         // More hits than Positions keeps.
