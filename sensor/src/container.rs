@@ -153,6 +153,11 @@ pub struct ContainerResolver {
     roots: MetadataRoots,
     cgroups: CgroupIndex,
     cache: Arc<Mutex<LruCache<String, Arc<ContainerInfo>>>>,
+    /// What `/proc/PID/cgroup` said for a process in this cgroup (by its
+    /// cgroup2 id): a cgroup id names one cgroup for the life of the host
+    /// (kernfs ids are not reused), so its container never changes and
+    /// later execs in it read no `/proc` file.
+    by_cgroup: Arc<Mutex<LruCache<u64, Option<CgroupContainer>>>>,
 }
 
 impl ContainerResolver {
@@ -161,6 +166,9 @@ impl ContainerResolver {
             cgroups: CgroupIndex::new(roots.cgroup2.clone()),
             roots,
             cache: Arc::new(Mutex::new(LruCache::new(
+                NonZeroUsize::new(4096).expect("non-zero"),
+            ))),
+            by_cgroup: Arc::new(Mutex::new(LruCache::new(
                 NonZeroUsize::new(4096).expect("non-zero"),
             ))),
         }
@@ -177,13 +185,44 @@ impl ContainerResolver {
         cgroup_id: u64,
         exec_boot_ns: u64,
     ) -> Option<Arc<ContainerInfo>> {
-        let text = crate::process::read_proc_file(&proc.join(pid.to_string()).join("cgroup"))
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-        let found = match text {
-            Ok(text) => parse_proc_cgroup(&text)?,
-            Err(_) => parse_cgroup_path(&self.cgroups.path_of(cgroup_id, exec_boot_ns)?)?,
+        // Id 0: not known (an event file without it); nothing to key on.
+        let cached = (cgroup_id != 0)
+            .then(|| self.lock_by_cgroup().get(&cgroup_id).cloned())
+            .flatten();
+        let found = match cached {
+            Some(found) => found?,
+            None => self.find(proc, pid, cgroup_id, exec_boot_ns)?,
         };
         Some(self.describe(&found))
+    }
+
+    /// The container from `/proc/PID/cgroup` (remembered for the cgroup
+    /// id), else from the cgroup id's path when the process is gone.
+    fn find(
+        &self,
+        proc: &Path,
+        pid: u32,
+        cgroup_id: u64,
+        exec_boot_ns: u64,
+    ) -> Option<CgroupContainer> {
+        let text = crate::process::read_proc_file(&proc.join(pid.to_string()).join("cgroup"))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        match text {
+            Ok(text) => {
+                let found = parse_proc_cgroup(&text);
+                // Remembered only when the process is still in the exec's
+                // cgroup (it may have been moved since).
+                if cgroup_id != 0 && self.cgroups.id_of_proc_cgroup(&text) == Some(cgroup_id) {
+                    self.lock_by_cgroup().put(cgroup_id, found.clone());
+                }
+                found
+            }
+            Err(_) => parse_cgroup_path(&self.cgroups.path_of(cgroup_id, exec_boot_ns)?),
+        }
+    }
+
+    fn lock_by_cgroup(&self) -> std::sync::MutexGuard<'_, LruCache<u64, Option<CgroupContainer>>> {
+        self.by_cgroup.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Full description of a container found in a cgroup path.
@@ -290,6 +329,15 @@ impl CgroupIndex {
                 walked_at_ns: None,
             })),
         }
+    }
+
+    /// The id (inode) of the cgroup2 directory a `/proc/PID/cgroup` text
+    /// names in its `0::` line.
+    fn id_of_proc_cgroup(&self, text: &str) -> Option<u64> {
+        use std::os::unix::fs::MetadataExt;
+        let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+        let dir = self.mount.join(path.trim_start_matches('/'));
+        std::fs::metadata(dir).ok().map(|m| m.ino())
     }
 
     fn path_of(&self, cgroup_id: u64, exec_boot_ns: u64) -> Option<String> {
@@ -749,6 +797,49 @@ mod tests {
         assert_eq!(path, format!("/libpod_parent/libpod-{ID}"));
         assert_eq!(parse_cgroup_path(&path).unwrap().runtime, "podman");
         assert_eq!(index.path_of(0, boot_time_ns()), None);
+    }
+
+    #[test]
+    fn a_cgroup_id_seen_once_needs_no_proc_file_again_unless_the_process_moved() {
+        use std::os::unix::fs::MetadataExt;
+        let cgroups = tempfile::tempdir().unwrap();
+        let leaf = cgroups
+            .path()
+            .join("libpod_parent")
+            .join(format!("libpod-{ID}"));
+        std::fs::create_dir_all(&leaf).unwrap();
+        let moved = cgroups.path().join("user.slice");
+        std::fs::create_dir_all(&moved).unwrap();
+        let ino = std::fs::metadata(&leaf).unwrap().ino();
+        let proc = tempfile::tempdir().unwrap();
+        let write = |pid: u32, text: &str| {
+            std::fs::create_dir_all(proc.path().join(pid.to_string())).unwrap();
+            std::fs::write(proc.path().join(pid.to_string()).join("cgroup"), text).unwrap();
+        };
+        let resolver = ContainerResolver::new(MetadataRoots {
+            cgroup2: cgroups.path().to_owned(),
+            containers_storage: proc.path().join("none"),
+            docker: proc.path().join("none"),
+            containerd_tasks: proc.path().join("none"),
+            podman: None,
+        });
+        let now = boot_time_ns();
+        // Moved out of the exec's cgroup before its file was read: not
+        // remembered for that id.
+        write(1, "0::/user.slice\n");
+        assert!(resolver.for_pid(proc.path(), 1, ino, now).is_none());
+        write(2, &format!("0::/libpod_parent/libpod-{ID}\n"));
+        assert_eq!(resolver.for_pid(proc.path(), 2, ino, now).unwrap().id, ID);
+        // Pid 3 has no /proc file (and the cgroup index would walk): the
+        // id's container is known.
+        std::fs::remove_dir_all(&leaf).unwrap();
+        assert_eq!(resolver.for_pid(proc.path(), 3, ino, now).unwrap().id, ID);
+        // A host cgroup is remembered as no container.
+        let host = std::fs::metadata(&moved).unwrap().ino();
+        write(4, "0::/user.slice\n");
+        assert!(resolver.for_pid(proc.path(), 4, host, now).is_none());
+        write(5, &format!("0::/libpod_parent/libpod-{ID}\n"));
+        assert!(resolver.for_pid(proc.path(), 5, host, now).is_none());
     }
 
     #[test]

