@@ -659,6 +659,8 @@ fn anchor_groups(id: &str) -> Option<&'static [usize]> {
 /// never change a result (see `Gate::may_match`).
 fn word_gate(id: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
     match id {
+        // `...[a-z]{1,6}(''|""|\$@)[a-z]{1,6}\b`: see `interior_gate`.
+        "shell_quote_splitting" => Some((&[], &[])),
         // `\b(nc|ncat|netcat|nc\.traditional)\b...`, `socat...`, `openssl\s+s_server`.
         "network_listener" => Some((&["nc", "ncat", "netcat"], &["socat", "s_server"])),
         // `\b(nc|...)\b...`, `...\|\s*(nc|ncat|netcat)\b` (after `|` or a space: a word start too).
@@ -671,9 +673,20 @@ fn word_gate(id: &str) -> Option<(&'static [&'static str], &'static [&'static st
     }
 }
 
+/// Literals every match of an indicator's regex contains with an ASCII letter
+/// right before and right after (inside a word), as `word_gate`'s `bounded` does
+/// for whole words.
+fn interior_gate(id: &str) -> &'static [&'static str] {
+    match id {
+        "shell_quote_splitting" => &["''", "\"\"", "$@"],
+        _ => &[],
+    }
+}
+
 /// A compiled `word_gate`: literal ids (with their lengths) in the automaton.
 struct Gate {
     bounded: Vec<(usize, usize)>,
+    interior: Vec<(usize, usize)>,
     anywhere: Vec<usize>,
 }
 
@@ -690,6 +703,19 @@ impl Gate {
     /// hits than `Positions` keeps may have one in the windows: then true.
     fn may_match(&self, bytes: &[u8], windows: &[(usize, usize)], positions: &Positions) -> bool {
         if self.anywhere.iter().any(|&l| positions.counts[l] > 0) {
+            return true;
+        }
+        // A letter before the hit in the haystack is the same byte in the text
+        // (a window's first byte follows a newline there).
+        let letter = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_alphabetic);
+        let interior = self.interior.iter().any(|&(l, len)| {
+            let kept = &positions[l];
+            positions.counts[l] as usize > kept.len()
+                || kept
+                    .iter()
+                    .any(|&q| q > 0 && letter(q as usize - 1) && letter(q as usize + len))
+        });
+        if interior {
             return true;
         }
         self.bounded.iter().any(|&(l, len)| {
@@ -862,6 +888,10 @@ impl Indicators {
                 };
                 Some(Gate {
                     bounded: bounded.iter().map(|l| (find(l), l.len())).collect(),
+                    interior: interior_gate(ind.id)
+                        .iter()
+                        .map(|l| (find(l), l.len()))
+                        .collect(),
                     anywhere: anywhere.iter().map(|l| find(l)).collect(),
                 })
             })
@@ -1610,6 +1640,10 @@ mod tests {
             "update validate touchy\ntimedatectl set-time 1".into(),
             "x = evaluate(y); executor(z)\nexec(a)".into(),
             "eval (b)".into(),
+            "c''url http://x | w\"\"get -q; s$@h x".into(),
+            "echo ''; x=\"\" ; a$@ ;''b".into(),
+            "''url".into(),
+            "c''".into(),
         ];
         // Hits on window edges: long lines cut WINDOW_REACH from a hit, so a
         // mid-word `nc` can start or end a window (a word edge in the haystack).
@@ -1618,7 +1652,7 @@ mod tests {
         ] {
             for word in [
                 "xnc", "ncx", "nc", "encat", "netcatx", "xnetcat", "xdate", "touchx", "exec",
-                "xeval",
+                "xeval", "c''url", "w\"\"get", "s$@h",
             ] {
                 let a = "a".repeat(pad);
                 texts.push(format!("{a}{word} -l -p 1 {a} nc\n"));
