@@ -661,6 +661,8 @@ fn word_gate(id: &str) -> Option<(&'static [&'static str], &'static [&'static st
     match id {
         // `...[a-z]{1,6}(''|""|\$@)[a-z]{1,6}\b`: see `interior_gate`.
         "shell_quote_splitting" => Some((&[], &[])),
+        // `(...://|connect\(\(\s*[\x22']|@)\d{1,3}\....`: see `digit_after_gate`.
+        "raw_ip_url" => Some((&[], &["connect(("])),
         // `\b(nc|ncat|netcat|nc\.traditional)\b...`, `socat...`, `openssl\s+s_server`.
         "network_listener" => Some((&["nc", "ncat", "netcat"], &["socat", "s_server"])),
         // `\b(nc|...)\b...`, `...\|\s*(nc|ncat|netcat)\b` (after `|` or a space: a word start too).
@@ -683,10 +685,19 @@ fn interior_gate(id: &str) -> &'static [&'static str] {
     }
 }
 
+/// Literals every match of an indicator's regex contains right before a digit.
+fn digit_after_gate(id: &str) -> &'static [&'static str] {
+    match id {
+        "raw_ip_url" => &["://", "@"],
+        _ => &[],
+    }
+}
+
 /// A compiled `word_gate`: literal ids (with their lengths) in the automaton.
 struct Gate {
     bounded: Vec<(usize, usize)>,
     interior: Vec<(usize, usize)>,
+    digit_after: Vec<(usize, usize)>,
     anywhere: Vec<usize>,
 }
 
@@ -716,6 +727,16 @@ impl Gate {
                     .any(|&q| q > 0 && letter(q as usize - 1) && letter(q as usize + len))
         });
         if interior {
+            return true;
+        }
+        // Likewise a digit after the hit (a window's last byte precedes a newline).
+        let digit = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
+        let digit_after = self.digit_after.iter().any(|&(l, len)| {
+            let kept = &positions[l];
+            positions.counts[l] as usize > kept.len()
+                || kept.iter().any(|&q| digit(q as usize + len))
+        });
+        if digit_after {
             return true;
         }
         self.bounded.iter().any(|&(l, len)| {
@@ -889,6 +910,10 @@ impl Indicators {
                 Some(Gate {
                     bounded: bounded.iter().map(|l| (find(l), l.len())).collect(),
                     interior: interior_gate(ind.id)
+                        .iter()
+                        .map(|l| (find(l), l.len()))
+                        .collect(),
+                    digit_after: digit_after_gate(ind.id)
                         .iter()
                         .map(|l| (find(l), l.len()))
                         .collect(),
@@ -1644,6 +1669,10 @@ mod tests {
             "echo ''; x=\"\" ; a$@ ;''b".into(),
             "''url".into(),
             "c''".into(),
+            "curl http://45.77.1.20/x; ssh root@203.0.113.5".into(),
+            "curl https://example.com/x; git@github.com:x; http://127.0.0.1/".into(),
+            "s.connect(( '198.51.100.7', 4444))".into(),
+            "http://\n45.1.2.3 user@\n8.8.8.8".into(),
         ];
         // Hits on window edges: long lines cut WINDOW_REACH from a hit, so a
         // mid-word `nc` can start or end a window (a word edge in the haystack).
@@ -1651,8 +1680,22 @@ mod tests {
             0usize, 1, 2, 3, 509, 510, 511, 512, 513, 514, 1020, 1024, 1030,
         ] {
             for word in [
-                "xnc", "ncx", "nc", "encat", "netcatx", "xnetcat", "xdate", "touchx", "exec",
-                "xeval", "c''url", "w\"\"get", "s$@h",
+                "xnc",
+                "ncx",
+                "nc",
+                "encat",
+                "netcatx",
+                "xnetcat",
+                "xdate",
+                "touchx",
+                "exec",
+                "xeval",
+                "c''url",
+                "w\"\"get",
+                "s$@h",
+                "http://1.2.3.4",
+                "a@9.9.9.9",
+                "@x",
             ] {
                 let a = "a".repeat(pad);
                 texts.push(format!("{a}{word} -l -p 1 {a} nc\n"));
