@@ -148,6 +148,9 @@ pub struct Config {
     /// The sensor's own pid: its reads are never captured.
     pub self_pid: u32,
     pub _pad: u32,
+    /// An exec record wakes a polling reader unless a wakeup went out less
+    /// than this long ago (see [`EXEC_WAKE_GAP_NS`], the default).
+    pub exec_wake_gap_ns: u64,
 }
 
 /// Fixed part of every ring-buffer record; `kind` says which.
@@ -287,9 +290,10 @@ pub const GATE_WAKE: u32 = 0;
 pub const GATE_LAST_WAKE: u32 = 1;
 pub const GATE_LEN: u32 = 2;
 
-/// An exec record wakes a polling reader too, unless a wakeup went out
-/// less than this long ago: an exec waits for no poll (detection latency),
-/// and at a thousand execs a second at most one in two pays for a wakeup.
+/// Default of `Config::exec_wake_gap_ns`: an exec record wakes a polling
+/// reader too, unless a wakeup went out less than this long ago: an exec
+/// waits for no poll (detection latency), and at a thousand execs a second
+/// at most one in two pays for a wakeup.
 pub const EXEC_WAKE_GAP_NS: u64 = 2_000_000;
 
 /// Indices of the per-CPU `COUNTERS` array.

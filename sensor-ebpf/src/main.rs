@@ -124,7 +124,7 @@ fn wake_reader() {
 }
 
 /// After an exec record: wake the reader even while it polls, unless a
-/// wakeup went out less than `EXEC_WAKE_GAP_NS` ago.
+/// wakeup went out less than `Config::exec_wake_gap_ns` ago.
 #[inline(never)]
 fn wake_reader_for_exec() {
     wake(true);
@@ -141,7 +141,8 @@ fn wake(exec: bool) {
     let now = unsafe { bpf_ktime_get_boot_ns() };
     if unsafe { core::ptr::read_volatile(armed) } == 0 {
         // Racy across CPUs at worst: two wakeups instead of one.
-        if !exec || now.wrapping_sub(unsafe { core::ptr::read_volatile(last) }) < EXEC_WAKE_GAP_NS {
+        let gap = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).exec_wake_gap_ns) };
+        if !exec || now.wrapping_sub(unsafe { core::ptr::read_volatile(last) }) < gap {
             return;
         }
     } else {

@@ -85,6 +85,7 @@ pub fn load(config: &CaptureConfig) -> Result<Loaded, CaptureError> {
         max_content_bytes: config.max_content_bytes,
         self_pid: std::process::id(),
         _pad: 0,
+        exec_wake_gap_ns: u64::try_from(config.exec_wake_gap.as_nanos()).unwrap_or(u64::MAX),
     };
     let cpus = aya::util::nr_cpus()
         .map_err(|(path, err)| CaptureError::Kernel(format!("reading {path}: {err}")))?

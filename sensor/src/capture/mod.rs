@@ -100,9 +100,13 @@
 //! kernel for a wakeup (`GATE[GATE_WAKE]`) and sleeps: the next exec, exit
 //! or end-of-stream record is followed by a wakeup record. An exec record
 //! also wakes a polling reader, unless the kernel sent a wakeup less than
-//! `EXEC_WAKE_GAP_NS` (2 ms) ago: an exec is read at once instead of at the
-//! next poll (detection latency), and at the machine's full exec rate at
-//! most one exec in two pays for a wakeup.
+//! [`CaptureConfig::exec_wake_gap`] (default 2 ms) ago: an exec is read at
+//! once instead of at the next poll (detection latency), and at the
+//! machine's full exec rate at most one exec in two pays for a wakeup.
+//! That wakeup is most of the exec hook's cost (kernel.bpf_stats on a
+//! `bash -c true` loop: sched_process_exec ~20 us per exec with the 2 ms
+//! gap, ~8 us with the gap at 1 s), so a longer gap trades detection
+//! latency under load for exec throughput.
 //!
 //! [`Capture::start_judged`] runs a [`Judge`] on each exec in the reader
 //! itself: `sensor run` gives it the judged-text shortcut
@@ -185,6 +189,11 @@ pub struct CaptureConfig {
     pub max_content_bytes: u32,
     /// Capacity of the channel to the consumer.
     pub channel_capacity: usize,
+    /// An exec record wakes the reader while it polls, unless the kernel
+    /// woke it less than this long ago: shorter, an exec is read sooner;
+    /// longer, fewer execs pay for a wakeup (a self-IPI and a VM exit on
+    /// the exec'ing CPU). Zero wakes the reader for every exec.
+    pub exec_wake_gap: std::time::Duration,
 }
 
 impl Default for CaptureConfig {
@@ -198,6 +207,7 @@ impl Default for CaptureConfig {
             ring_buffer_bytes: DEFAULT_RING_BUFFER_BYTES,
             max_content_bytes: 64 * 1024,
             channel_capacity: 16_384,
+            exec_wake_gap: std::time::Duration::from_nanos(sensor_common::EXEC_WAKE_GAP_NS),
         }
     }
 }
@@ -511,7 +521,8 @@ async fn read_loop(
         }
         let wait = if last_record.elapsed() < LINGER {
             // Polling: an exec record still wakes the reader mid-poll (at
-            // most one wakeup per `EXEC_WAKE_GAP_NS`), so it waits for no poll.
+            // most one wakeup per `CaptureConfig::exec_wake_gap`), so it
+            // waits for no poll.
             POLL
         } else {
             // Idle: ask for a wakeup, then look once more: a record committed
