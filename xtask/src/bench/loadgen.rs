@@ -55,6 +55,10 @@ pub struct LoadRun {
     pub workload: String,
     pub summary: Summary,
     pub records: Vec<ExecRec>,
+    /// CPU seconds (user + system) of loadgen and every exec it reaped:
+    /// what the load itself cost, eBPF programs and syscall hooks included
+    /// (they run in the exec'ing tasks), the sensor's own threads not.
+    pub cpu_s: f64,
 }
 
 impl LoadRun {
@@ -117,9 +121,11 @@ pub fn run(
     if let Some(path) = &log_path {
         cmd.arg("--log").arg(path);
     }
+    let cpu_before = children_cpu_s();
     let out = cmd
         .output()
         .with_context(|| format!("cannot start {}", ctx.loadgen.display()))?;
+    let cpu_s = children_cpu_s() - cpu_before;
     if !out.status.success() {
         bail!(
             "loadgen ({workload}) failed ({}): {}",
@@ -147,5 +153,20 @@ pub fn run(
         workload: workload.to_string(),
         summary,
         records,
+        cpu_s,
     })
+}
+
+/// User + system CPU seconds of this process's reaped children (loadgen
+/// reaps its execs, so their time is in its own once it is waited for).
+/// Only loadgen is reaped while it runs: a sensor under test is a child
+/// too, but is waited for only when it is stopped.
+fn children_cpu_s() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }

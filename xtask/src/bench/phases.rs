@@ -895,7 +895,10 @@ fn trace_seen(trace: &std::path::Path, run: &LoadRun) -> Result<(u64, u64)> {
 /// `bash -c true` flat out without (A) and with (B) the sensor, A/B/A/B.
 fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let k = ctx.best_concurrency;
-    let secs = ctx.secs(8.0, 1.5);
+    // Six shorter rounds rather than four long ones: the rate on this VM
+    // moves from run to run more than within one, so more A/B pairs pin
+    // the mean down better for the same time.
+    let secs = ctx.secs(6.0, 1.5);
     let mut o = Overhead {
         workload: "true".into(),
         concurrency: k,
@@ -904,7 +907,7 @@ fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let (mut cpu, mut execs) = (0.0, 0u64);
     // A/B then B/A: a machine that speeds up or slows down over the phase
     // (a build's write-back ending, a neighbour starting) favours neither side.
-    for round in 0..ctx.count(4, 1) {
+    for round in 0..ctx.count(6, 1) {
         let without = |ctx: &mut Ctx| {
             loadgen::run(ctx, "true", Mode::Closed(k), Amount::Seconds(secs), false)
         };
@@ -943,6 +946,10 @@ fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
             with_dropped: b.delta.dropped,
             with_sensor_cpu_s: (b.delta.cpu_s * 1000.0).round() / 1000.0,
             with_execs: b.run.summary.execs,
+            without_loop_cpu_us_per_exec: round1(a.cpu_s / a.summary.execs.max(1) as f64 * 1e6),
+            with_loop_cpu_us_per_exec: round1(
+                b.run.cpu_s / b.run.summary.execs.max(1) as f64 * 1e6,
+            ),
         });
     }
     let n = o.rounds.len() as f64;
@@ -950,6 +957,23 @@ fn overhead(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     o.with_mean_per_s = round1(o.rounds.iter().map(|x| x.with_per_s).sum::<f64>() / n);
     o.ratio = (o.with_mean_per_s / o.without_mean_per_s.max(1e-9) * 10000.0).round() / 10000.0;
     o.sensor_cpu_s_per_1000_execs = (cpu / execs.max(1) as f64 * 1000.0 * 1000.0).round() / 1000.0;
+    o.loop_cpu_us_per_exec_without = round1(
+        o.rounds
+            .iter()
+            .map(|x| x.without_loop_cpu_us_per_exec)
+            .sum::<f64>()
+            / n,
+    );
+    o.loop_cpu_us_per_exec_with = round1(
+        o.rounds
+            .iter()
+            .map(|x| x.with_loop_cpu_us_per_exec)
+            .sum::<f64>()
+            / n,
+    );
+    let with_total = o.loop_cpu_us_per_exec_with + o.sensor_cpu_s_per_1000_execs * 1000.0;
+    o.cpu_ratio =
+        (o.loop_cpu_us_per_exec_without / with_total.max(1e-9) * 10000.0).round() / 10000.0;
     r.exec_throughput_ratio = Some(o.ratio);
     r.sensor_cpu_s_per_1000_execs = Some(o.sensor_cpu_s_per_1000_execs);
     r.overhead = Some(o);

@@ -792,9 +792,14 @@ fn overhead_section(w: &mut String, r: &Results) {
     let _ = writeln!(
         w,
         "**Method.** `bash -c true` closed loop at the machine's best K, alternating without \
-         (A) and with (B) a freshly started `sensor run`, in the order A/B, B/A, A/B, B/A so \
+         (A) and with (B) a freshly started `sensor run`, in the order A/B, B/A, A/B, ... so \
          that a machine speeding up or slowing down over the phase favours neither side; the \
-         ratio is mean B / mean A. Sensor CPU: utime + stime of every sensor thread from /proc/PID/stat over \
+         ratio is mean B / mean A. Loop CPU: user + system time of loadgen and every exec it \
+         reaped (getrusage RUSAGE_CHILDREN around each run), per exec; it includes the eBPF \
+         programs and syscall hooks, which run in the exec'ing tasks, and moves much less \
+         than the rate when other work shares the machine. CPU ratio: loop CPU without / \
+         (loop CPU with + sensor CPU), per exec: the throughput ratio a CPU-bound loop would \
+         see from these costs alone. Sensor CPU: utime + stime of every sensor thread from /proc/PID/stat over \
          the B windows, per 1,000 execs (eBPF time is charged to the exec'ing processes and \
          shows up in the ratio instead). CPU at 100 execs/s: the mix at 100/s, sensor CPU \
          seconds / wall seconds. Memory: the highest VmHWM (/proc/PID/status) of any sensor \
@@ -803,15 +808,18 @@ fn overhead_section(w: &mut String, r: &Results) {
     if let Some(o) = &r.overhead {
         let _ = writeln!(
             w,
-            "| Round | Without | With | Dropped (with) | Sensor CPU s |\n|---|---|---|---|---|"
+            "| Round | Without | With | Loop CPU / exec without | Loop CPU / exec with | \
+             Dropped (with) | Sensor CPU s |\n|---|---|---|---|---|---|---|"
         );
         for (i, x) in o.rounds.iter().enumerate() {
             let _ = writeln!(
                 w,
-                "| {} | {:.0}/s | {:.0}/s | {} | {:.2} |",
+                "| {} | {:.0}/s | {:.0}/s | {:.0} µs | {:.0} µs | {} | {:.2} |",
                 i + 1,
                 x.without_per_s,
                 x.with_per_s,
+                x.without_loop_cpu_us_per_exec,
+                x.with_loop_cpu_us_per_exec,
                 x.with_dropped,
                 x.with_sensor_cpu_s
             );
@@ -820,6 +828,16 @@ fn overhead_section(w: &mut String, r: &Results) {
             w,
             "\nRatio {:.3} ({:.0} / {:.0} execs/s); sensor CPU {:.3} s per 1,000 execs.",
             o.ratio, o.with_mean_per_s, o.without_mean_per_s, o.sensor_cpu_s_per_1000_execs
+        );
+        let _ = writeln!(
+            w,
+            "\nLoop CPU per exec {:.0} µs without, {:.0} µs with the sensor (+{:.1}%), plus \
+             {:.0} µs of sensor CPU per exec: CPU ratio {:.3}.",
+            o.loop_cpu_us_per_exec_without,
+            o.loop_cpu_us_per_exec_with,
+            (o.loop_cpu_us_per_exec_with / o.loop_cpu_us_per_exec_without.max(1e-9) - 1.0) * 100.0,
+            o.sensor_cpu_s_per_1000_execs * 1000.0,
+            o.cpu_ratio
         );
     }
     let _ = writeln!(

@@ -147,6 +147,14 @@ pub struct Overhead {
     pub sensor_cpu_s_per_1000_execs: f64,
     pub dropped_at_full_rate: u64,
     pub missing_at_full_rate: u64,
+    /// CPU of the exec loop itself (loadgen and its execs) per exec, mean
+    /// over the rounds, without and with the sensor (µs): much steadier
+    /// than the rate on a shared VM.
+    pub loop_cpu_us_per_exec_without: f64,
+    pub loop_cpu_us_per_exec_with: f64,
+    /// Without / (with + sensor CPU per exec): the throughput ratio a
+    /// CPU-bound loop would see from these CPU costs alone.
+    pub cpu_ratio: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -156,6 +164,8 @@ pub struct OverheadRound {
     pub with_dropped: u64,
     pub with_sensor_cpu_s: f64,
     pub with_execs: u64,
+    pub without_loop_cpu_us_per_exec: f64,
+    pub with_loop_cpu_us_per_exec: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
