@@ -195,16 +195,19 @@ pub fn targets(r: &Results) -> Vec<Target> {
                         without.fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
                     format!(
                         "Two costs land on the exec loop: the eBPF programs run inside every \
-                         exec (kernel.bpf_stats_enabled on this loop: about 18 us per exec in \
-                         sched_process_exec, of which about 8 us is its own work and the rest \
-                         the forced wakeups of the reader, at most one per 2 ms, each a \
-                         self-IPI and VM exit; 0.16 us in sys_exit_execve per execve of the \
-                         host; about 0.36 us per read(2) in the read hooks, some seven reads per \
+                         exec (kernel.bpf_stats_enabled on this loop: about 20 us per exec in \
+                         sched_process_exec, of which about 8 us is its own work and about 12 \
+                         us the forced wakeups of the reader, at most one per 2 ms, each a \
+                         self-IPI and VM exit: with the wakeup gap at 1 s the hook takes 7.9 us; \
+                         0.16 us in sys_exit_execve per execve of the \
+                         host; about 0.2 us per read(2) in each read hook, some seven reads per \
                          `bash -c true`), and the sensor's user space takes {:.3} CPU s per 1,000 execs, \
-                         i.e. {:.0}% of one of the {} cores at {:.0} execs/s. Together that is a \
-                         few points, not the whole gap: the runs without the sensor alone ranged \
+                         i.e. {:.0}% of one of the {} cores at {:.0} execs/s. The loop's own CPU \
+                         per exec (eBPF and syscall hooks included) was {:.0} us without and \
+                         {:.0} us with the sensor (+{:.1}%); with the sensor's CPU that gives a \
+                         CPU ratio of {:.3}. The runs without the sensor alone ranged \
                          from {:.0} to {:.0} execs/s ({:.0}% apart) in this phase, so on this VM \
-                         the ratio moves by several points from run to run (it was 81% and 93% \
+                         the rate ratio moves by several points from run to run (it was 81% and 93% \
                          in two full runs of the same code before). Already done: no wakeup per \
                          ring record (the reader polls every 2 ms while records flow; an exec \
                          record wakes it at most once per 2 ms, for detection latency), no hook on the entry of every \
@@ -213,9 +216,11 @@ pub fn targets(r: &Results) -> Vec<Target> {
                          reader itself, the parent's comm comes from the kernel (no /proc read \
                          per exec), the read and exit hooks return after one array load for \
                          untracked tasks, stdin's path is walked only when the script may come \
-                         from stdin. Closing the rest: more and longer interleaved rounds to \
-                         measure the ratio within a point on this VM; a longer exec wakeup gap \
-                         (latency traded for throughput); in the kernel, the argv \
+                         from stdin. Closing the rest: a longer exec wakeup gap \
+                         (CaptureConfig::exec_wake_gap; latency under load traded for \
+                         throughput: about 12 us per exec saved in the kernel at the gap's \
+                         limit); the sensor's CPU per wakeup of its reader (one wakeup per \
+                         two execs at the full rate, each a sleep and a context switch); in the kernel, the argv \
                          scan reading the window already copied instead of user memory again, \
                          and the read hooks (syscall tracepoints put every syscall of every task \
                          on the slow path) narrowed to the tasks that are tracked.",
@@ -223,6 +228,12 @@ pub fn targets(r: &Results) -> Vec<Target> {
                         o.sensor_cpu_s_per_1000_execs * o.with_mean_per_s / 10.0,
                         r.machine.cpus,
                         o.with_mean_per_s,
+                        o.loop_cpu_us_per_exec_without,
+                        o.loop_cpu_us_per_exec_with,
+                        (o.loop_cpu_us_per_exec_with / o.loop_cpu_us_per_exec_without.max(1e-9)
+                            - 1.0)
+                            * 100.0,
+                        o.cpu_ratio,
                         lo,
                         hi,
                         (hi / lo.max(1.0) - 1.0) * 100.0
