@@ -491,7 +491,7 @@ fn fill_from_containers_storage(storage: &Path, info: &mut ContainerInfo) -> boo
 fn podman_labels(podman: &Path, id: &str) -> Vec<(String, String)> {
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
-    let Ok(mut child) = Command::new(podman)
+    let Ok(mut child) = crate::priority::spawn_normally(&mut Command::new(podman))
         .args([
             "container",
             "inspect",

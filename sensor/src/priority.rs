@@ -66,6 +66,23 @@ pub fn current() -> io::Result<Scheduling> {
     })
 }
 
+/// Start `command`'s process under the normal scheduler: a program the
+/// sensor runs (`podman inspect`) must not inherit its real-time priority,
+/// or a busy helper could starve the node's normal tasks.
+pub fn spawn_normally(command: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: sched_setscheduler is a plain
+    // syscall and nothing here allocates. Failing it leaves the policy as is.
+    unsafe {
+        command.pre_exec(|| {
+            let param = libc::sched_param { sched_priority: 0 };
+            libc::sched_setscheduler(0, libc::SCHED_OTHER, &param);
+            Ok(())
+        })
+    }
+}
+
 fn set(policy: i32, priority: i32) -> io::Result<()> {
     let param = libc::sched_param {
         sched_priority: priority,
@@ -103,6 +120,19 @@ mod tests {
             assert_eq!(current().unwrap(), Scheduling::Fifo(1));
             let child = std::thread::spawn(|| current().unwrap()).join().unwrap();
             assert_eq!(child, Scheduling::Fifo(1));
+            // Programs it starts run normally, if started through
+            // spawn_normally (else they would inherit the policy).
+            let policy_of_child = |normally: bool| {
+                let mut cmd = std::process::Command::new("/bin/sh");
+                cmd.args(["-c", "cut -d' ' -f41 /proc/$$/stat"]);
+                if normally {
+                    spawn_normally(&mut cmd);
+                }
+                let out = cmd.output().unwrap();
+                String::from_utf8(out.stdout).unwrap().trim().to_string()
+            };
+            assert_eq!(policy_of_child(false), libc::SCHED_FIFO.to_string());
+            assert_eq!(policy_of_child(true), libc::SCHED_OTHER.to_string());
             run_normal().unwrap();
             assert_eq!(current().unwrap(), Scheduling::Normal);
         })
