@@ -267,6 +267,7 @@ pub const DEFAULT_WAIT: Duration = Duration::from_millis(300);
 /// of peeks are complete and 13% consumed.
 pub struct StdinPeek {
     state: Arc<dyn ReaderState>,
+    proc: std::path::PathBuf,
     limit: usize,
     max_wait: Duration,
     outcomes: Option<Family<ReasonLabel, Counter>>,
@@ -294,10 +295,18 @@ impl StdinPeek {
     pub fn new(state: Arc<dyn ReaderState>, limit: usize) -> Self {
         Self {
             state,
+            proc: "/proc".into(),
             limit,
             max_wait: PEEK_MAX_WAIT,
             outcomes: None,
         }
+    }
+
+    /// Open interpreters' stdin under this procfs (`host.proc`; default
+    /// `/proc`), the host's pid namespace the kernel's pids belong to.
+    pub fn with_proc(mut self, proc: impl Into<std::path::PathBuf>) -> Self {
+        self.proc = proc.into();
+        self
     }
 
     /// Count outcomes (`sensor_stdin_peeks{reason=...}`).
@@ -317,7 +326,7 @@ impl StdinPeek {
     }
 
     fn start(self: &Arc<Self>, pid: u32, inode: Option<u64>, capture: &Arc<Capture>) {
-        let pipe = match StdinPipe::open(pid, inode) {
+        let pipe = match StdinPipe::open(&self.proc, pid, inode) {
             Ok(pipe) => pipe,
             Err(err) => {
                 tracing::debug!(pid, "stdin peek: cannot open the pipe: {err}");

@@ -59,8 +59,11 @@ pub struct StdinPipe {
 impl StdinPipe {
     /// Open `pid`'s fd 0 when it is a pipe (a FIFO), and when `inode` is
     /// given, the pipe the exec saw.
-    pub fn open(pid: u32, inode: Option<u64>) -> io::Result<Self> {
-        Self::open_path(&format!("/proc/{pid}/fd/0"), inode)
+    /// `proc`: procfs of the host's pid namespace (`host.proc`).
+    pub fn open(proc: &std::path::Path, pid: u32, inode: Option<u64>) -> io::Result<Self> {
+        let path = proc.join(pid.to_string()).join("fd/0");
+        let path = path.to_str().ok_or(io::ErrorKind::InvalidInput)?;
+        Self::open_path(path, inode)
     }
 
     fn open_path(path: &str, inode: Option<u64>) -> io::Result<Self> {

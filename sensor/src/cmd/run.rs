@@ -376,7 +376,13 @@ pub(crate) async fn live(
             tracing::info!("capturing interpreter execs");
             let mut store = ContentStore::new(args.kernel_content_bytes as usize);
             if args.stdin_peek && args.kernel_content_bytes > 0 {
-                store = with_stdin_peek(store, &capture, &metrics, args.kernel_content_bytes);
+                store = with_stdin_peek(
+                    store,
+                    &capture,
+                    &metrics,
+                    args.kernel_content_bytes,
+                    &config.host.proc,
+                );
             }
             let consumer = tokio::spawn(feed_pipeline(events, input, store, pinner));
             // The kernel's counters reach the metrics endpoint while running.
@@ -408,12 +414,14 @@ fn with_stdin_peek(
     capture: &Capture,
     metrics: &Metrics,
     limit: u32,
+    proc: &Path,
 ) -> ContentStore {
     let maps = capture.lru_map("TRACKED").zip(capture.lru_map("READS"));
     let reads = maps.ok_or_else(|| std::io::Error::other("no TRACKED/READS maps"));
     match reads.and_then(|(tracked, reads)| KernelReads::new(tracked, reads)) {
         Ok(reads) => store.with_stdin_peek(
             StdinPeek::new(Arc::new(reads), limit as usize)
+                .with_proc(proc)
                 .with_metrics(metrics.stdin_peeks.clone()),
         ),
         Err(err) => {
