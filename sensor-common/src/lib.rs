@@ -288,12 +288,15 @@ pub struct WakeRecord {
 pub const GATE_WAKE: u32 = 0;
 /// Boot time (ns) of the last wakeup the kernel sent (kernel-only).
 pub const GATE_LAST_WAKE: u32 = 1;
-pub const GATE_LEN: u32 = 2;
+/// Boot time (ns) of the last exec record (kernel-only).
+pub const GATE_LAST_EXEC: u32 = 2;
+pub const GATE_LEN: u32 = 3;
 
 /// Default of `Config::exec_wake_gap_ns`: an exec record wakes a polling
-/// reader too, unless a wakeup went out less than this long ago: an exec
-/// waits for no poll (detection latency), and at a thousand execs a second
-/// at most one in two pays for a wakeup.
+/// reader too, unless a wakeup went out or another exec record came less
+/// than this long ago: an exec that comes alone waits for no poll
+/// (detection latency), while execs in a dense stream (hundreds a second)
+/// wait for the reader's next poll instead of each paying for a wakeup.
 pub const EXEC_WAKE_GAP_NS: u64 = 2_000_000;
 
 /// Indices of the per-CPU `COUNTERS` array.

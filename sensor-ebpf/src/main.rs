@@ -124,7 +124,8 @@ fn wake_reader() {
 }
 
 /// After an exec record: wake the reader even while it polls, unless a
-/// wakeup went out less than `Config::exec_wake_gap_ns` ago.
+/// wakeup went out, or the previous exec record came, less than
+/// `Config::exec_wake_gap_ns` ago.
 #[inline(never)]
 fn wake_reader_for_exec() {
     wake(true);
@@ -138,11 +139,27 @@ fn wake(exec: bool) {
     let Some(last) = GATE.get_ptr_mut(GATE_LAST_WAKE) else {
         return;
     };
+    let Some(last_exec) = GATE.get_ptr_mut(GATE_LAST_EXEC) else {
+        return;
+    };
     let now = unsafe { bpf_ktime_get_boot_ns() };
+    // The exec before this one: when it came less than the gap ago, execs
+    // come in a stream and the polling reader takes them at its next poll
+    // (a wakeup is a self-IPI and a VM exit on this CPU, ~12 us).
+    let previous_exec = if exec {
+        let previous = unsafe { core::ptr::read_volatile(last_exec) };
+        unsafe { core::ptr::write_volatile(last_exec, now) };
+        previous
+    } else {
+        0
+    };
     if unsafe { core::ptr::read_volatile(armed) } == 0 {
         // Racy across CPUs at worst: two wakeups instead of one.
         let gap = unsafe { core::ptr::read_volatile(&(*CONFIG_PTR).exec_wake_gap_ns) };
-        if !exec || now.wrapping_sub(unsafe { core::ptr::read_volatile(last) }) < gap {
+        if !exec
+            || now.wrapping_sub(unsafe { core::ptr::read_volatile(last) }) < gap
+            || now.wrapping_sub(previous_exec) < gap
+        {
             return;
         }
     } else {

@@ -99,14 +99,14 @@
 //! the ring every [`POLL`]; once it has been idle for [`LINGER`] it asks the
 //! kernel for a wakeup (`GATE[GATE_WAKE]`) and sleeps: the next exec, exit
 //! or end-of-stream record is followed by a wakeup record. An exec record
-//! also wakes a polling reader, unless the kernel sent a wakeup less than
-//! [`CaptureConfig::exec_wake_gap`] (default 2 ms) ago: an exec is read at
-//! once instead of at the next poll (detection latency), and at the
-//! machine's full exec rate at most one exec in two pays for a wakeup.
-//! That wakeup is most of the exec hook's cost (kernel.bpf_stats on a
-//! `bash -c true` loop: sched_process_exec ~20 us per exec with the 2 ms
-//! gap, ~8 us with the gap at 1 s), so a longer gap trades detection
-//! latency under load for exec throughput.
+//! also wakes a polling reader, unless the kernel sent a wakeup, or the
+//! previous exec record came, less than [`CaptureConfig::exec_wake_gap`]
+//! (default 2 ms) ago: an exec that comes alone is read at once instead of
+//! at the next poll (detection latency), while a dense stream of execs
+//! (hundreds a second) is taken by the polls and pays for no wakeup. That
+//! wakeup was most of the exec hook's cost (kernel.bpf_stats on a `bash -c
+//! true` closed loop: sched_process_exec ~20 us per exec when every exec
+//! 2 ms after the last wakeup forced one, ~8 us now).
 //!
 //! [`Capture::start_judged`] runs a [`Judge`] on each exec in the reader
 //! itself: `sensor run` gives it the judged-text shortcut
@@ -190,9 +190,10 @@ pub struct CaptureConfig {
     /// Capacity of the channel to the consumer.
     pub channel_capacity: usize,
     /// An exec record wakes the reader while it polls, unless the kernel
-    /// woke it less than this long ago: shorter, an exec is read sooner;
-    /// longer, fewer execs pay for a wakeup (a self-IPI and a VM exit on
-    /// the exec'ing CPU). Zero wakes the reader for every exec.
+    /// woke it, or the previous exec record came, less than this long ago:
+    /// shorter, an exec is read sooner; longer, fewer execs pay for a
+    /// wakeup (a self-IPI and a VM exit on the exec'ing CPU). Zero wakes
+    /// the reader for every exec.
     pub exec_wake_gap: std::time::Duration,
 }
 
