@@ -195,10 +195,10 @@ pub fn targets(r: &Results) -> Vec<Target> {
                         without.fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
                     format!(
                         "Two costs land on the exec loop: the eBPF programs run inside every \
-                         exec (kernel.bpf_stats_enabled on this loop: about 20 us per exec in \
-                         sched_process_exec, of which about 8 us is its own work and about 12 \
-                         us the forced wakeups of the reader, at most one per 2 ms, each a \
-                         self-IPI and VM exit: with the wakeup gap at 1 s the hook takes 7.9 us; \
+                         exec (kernel.bpf_stats_enabled on this loop: about 8 us per exec in \
+                         sched_process_exec, its own work: an exec in a dense stream no longer \
+                         forces a wakeup of the reader, which was another 12 us, a self-IPI and \
+                         VM exit, per exec woken; \
                          0.16 us in sys_exit_execve per execve of the \
                          host; about 0.2 us per read(2) in each read hook, some seven reads per \
                          `bash -c true`), and the sensor's user space takes {:.3} CPU s per 1,000 execs, \
@@ -210,16 +210,14 @@ pub fn targets(r: &Results) -> Vec<Target> {
                          the rate ratio moves by several points from run to run (it was 81% and 93% \
                          in two full runs of the same code before). Already done: no wakeup per \
                          ring record (the reader polls every 2 ms while records flow; an exec \
-                         record wakes it at most once per 2 ms, for detection latency), no hook on the entry of every \
+                         record wakes it only when it comes 2 ms or more after the last exec \
+                         and the last wakeup, for detection latency), no hook on the entry of every \
                          execve (ENOEXEC is handled at its exit from the saved registers), a \
                          `-c` text already judged with nothing to report is dropped in the ring \
                          reader itself, the parent's comm comes from the kernel (no /proc read \
                          per exec), the read and exit hooks return after one array load for \
                          untracked tasks, stdin's path is walked only when the script may come \
-                         from stdin. Closing the rest: a longer exec wakeup gap \
-                         (CaptureConfig::exec_wake_gap; latency under load traded for \
-                         throughput: about 12 us per exec saved in the kernel at the gap's \
-                         limit); the sensor's CPU per wakeup of its reader (one wakeup per \
+                         from stdin. Closing the rest: the sensor's CPU per wakeup of its reader (one wakeup per \
                          two execs at the full rate, each a sleep and a context switch); in the kernel, the argv \
                          scan reading the window already copied instead of user memory again, \
                          and the read hooks (syscall tracepoints put every syscall of every task \
