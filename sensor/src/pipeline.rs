@@ -225,6 +225,19 @@ pub struct EventInput {
     metrics: Metrics,
     /// None when every exec must be fully enriched (a trace is recorded).
     judged: Option<Arc<JudgedTexts>>,
+    /// Released as judged: an exec offered while the queue is empty and a
+    /// worker is free starts on a blocking thread at once, with no hop
+    /// through the dispatcher task.
+    direct: Option<Arc<DirectStart>>,
+}
+
+/// What `EventInput::offer` needs to start an exec's work itself.
+struct DirectStart {
+    stage: Stage,
+    in_flight: Arc<Semaphore>,
+    /// Weak: a held input must not keep the output thread from ending.
+    out: mpsc::WeakSender<Judged>,
+    output: Option<Arc<OutputStage>>,
 }
 
 /// What decides that an exec needs no enrichment: its `-c` text already
@@ -279,6 +292,9 @@ impl EventInput {
 impl EventInput {
     /// Hand over an event without ever waiting; false when it was dropped.
     pub fn offer(&self, exec: CapturedExec) -> bool {
+        let Some(exec) = self.start_direct(exec) else {
+            return true;
+        };
         match self.tx.try_send(exec) {
             Ok(()) => true,
             Err(_) => {
@@ -286,6 +302,44 @@ impl EventInput {
                 false
             }
         }
+    }
+}
+
+impl EventInput {
+    /// Start the exec's work on a blocking thread now if nothing is queued
+    /// before it and a worker and an in-flight slot are free (inside the
+    /// runtime); else give it back (Some) for the queue.
+    fn start_direct(&self, exec: CapturedExec) -> Option<CapturedExec> {
+        let Some(direct) = &self.direct else {
+            return Some(exec);
+        };
+        if self.tx.is_closed()
+            || self.tx.capacity() != self.tx.max_capacity()
+            || tokio::runtime::Handle::try_current().is_err()
+        {
+            return Some(exec);
+        }
+        let Ok(slot) = direct.in_flight.clone().try_acquire_owned() else {
+            return Some(exec);
+        };
+        let Ok(permit) = direct.stage.workers.clone().try_acquire_owned() else {
+            return Some(exec);
+        };
+        let Some(out) = direct.out.upgrade() else {
+            return Some(exec);
+        };
+        self.metrics.events.inc();
+        process_detached(
+            direct.stage.clone(),
+            exec,
+            permit,
+            Release {
+                out,
+                direct: direct.output.clone(),
+                _slot: slot,
+            },
+        );
+        None
     }
 }
 
@@ -484,6 +538,20 @@ impl Pipeline {
         let unordered_out = detections.clone();
         let content_wait = opts.content_wait;
         let dispatch_metrics = metrics.clone();
+        let direct = (!ordered).then(|| {
+            Arc::new(DirectStart {
+                stage: Stage {
+                    enricher: enricher.clone(),
+                    score: score.clone(),
+                    metrics: metrics.clone(),
+                    workers: workers.clone(),
+                    content_wait,
+                },
+                in_flight: in_flight.clone(),
+                out: unordered_out.tx.downgrade(),
+                output: unordered_out.direct.clone(),
+            })
+        });
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         pipeline.stop = Some(stop_tx);
         // Dispatcher: one task per event; ordered, its handle is queued in
@@ -560,6 +628,7 @@ impl Pipeline {
             tx: event_tx,
             metrics,
             judged,
+            direct,
         };
         (pipeline, input)
     }
@@ -1145,6 +1214,7 @@ mod tests {
             tx,
             metrics: metrics.clone(),
             judged: None,
+            direct: None,
         };
         let mut accepted = 0;
         for i in 0..10 {
