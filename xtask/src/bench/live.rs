@@ -437,6 +437,16 @@ fn parse_rfc3339_ns(s: &str) -> Option<u64> {
     u64::try_from(t.unix_timestamp_nanos()).ok()
 }
 
+/// SCHED_FIFO priority 1 (the sensor's default) for the calling thread;
+/// without the privilege the bench reads at normal priority.
+fn run_realtime_if_root() {
+    let param = libc::sched_param { sched_priority: 1 };
+    // SAFETY: pid 0 is the calling thread; the kernel only reads `param`.
+    unsafe {
+        libc::sched_setscheduler(0, libc::SCHED_FIFO, &param);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,15 +497,5 @@ mod tests {
         let me = std::process::id();
         assert!(cpu_seconds(me).unwrap() >= 0.0);
         assert!(vm_hwm_kb(me).unwrap() > 0);
-    }
-}
-
-/// SCHED_FIFO priority 1 (the sensor's default) for the calling thread;
-/// without the privilege the bench reads at normal priority.
-fn run_realtime_if_root() {
-    let param = libc::sched_param { sched_priority: 1 };
-    // SAFETY: pid 0 is the calling thread; the kernel only reads `param`.
-    unsafe {
-        libc::sched_setscheduler(0, libc::SCHED_FIFO, &param);
     }
 }
