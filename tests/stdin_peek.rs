@@ -15,6 +15,7 @@ mod sensor;
 
 use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -160,6 +161,82 @@ fn piped_scripts_are_judged_before_the_interpreter_reads_them() {
         };
         check(&output, program, &script, &tag, writer_open);
     }
+    let summary = sensor.stop();
+    eprintln!("summary: {summary}");
+}
+
+/// `/proc/PID/syscall` says `pid` is blocked in openat(2).
+fn in_openat(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .is_ok_and(|s| s.starts_with(&format!("{} ", libc::SYS_openat)))
+}
+
+#[test]
+fn a_shell_that_read_part_of_its_script_is_judged_on_all_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("findings.jsonl");
+    // Bash parks long before the kernel's copy would end: the pipeline
+    // must not judge the partial copy meanwhile.
+    let sensor = Sensor::start(&[
+        "run".as_ref(),
+        "--output".as_ref(),
+        output.as_os_str(),
+        "--content-wait-ms".as_ref(),
+        "100000".as_ref(),
+    ]);
+    let fifo = dir.path().join("park");
+    let c_fifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_fifo.as_ptr(), 0o600) }, 0);
+    let tag = format!("bash-joined-{}", std::process::id());
+    // Line 1 parks bash in open(2) of the FIFO (on fd 3: a read on a
+    // redirected fd 0 would count as reading the script).
+    let first = format!(": 3<'{}'\n", fifo.display());
+    let script = format!("{first}{}", bash_script(&tag));
+
+    let (read_end, mut writer) = pipe();
+    writer.write_all(first.as_bytes()).unwrap();
+    let child = Command::new("/bin/bash")
+        .arg("-")
+        .stdin(Stdio::from(read_end))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn bash");
+    // Not a timing assertion: a bound against hanging.
+    let bound = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !in_openat(child.id()) {
+        assert!(std::time::Instant::now() < bound, "bash never parked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Bash read line 1 and runs it; the rest comes now, then no writer is left.
+    writer.write_all(&script.as_bytes()[first.len()..]).unwrap();
+    drop(writer);
+
+    let all = wait_for(&output, |all| finding_for(all, &tag).is_some());
+    let finding = finding_for(&all, &tag)
+        .unwrap_or_else(|| panic!("no finding for {tag} while bash was parked: {all:#?}"));
+    assert_eq!(
+        contents(finding),
+        Some(script.as_str()),
+        "the finding carries the whole script"
+    );
+    assert!(in_openat(child.id()), "bash is still parked");
+
+    // Let bash go: its open completes once a writer comes.
+    let release = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("open the FIFO for writing");
+    drop(release);
+    let out = child.wait_with_output().expect("bash output");
+    assert!(out.status.success(), "{out:?}");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains(&format!("ran {tag}")),
+        "bash still ran the rest of its script, got {printed:?}"
+    );
     let summary = sensor.stop();
     eprintln!("summary: {summary}");
 }

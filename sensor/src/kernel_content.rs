@@ -12,7 +12,9 @@
 //! holds the whole script and the interpreter has read none of it, the
 //! waiter gets those bytes at once instead of when the interpreter has read
 //! them (Python reads stdin after its ~17 ms start-up, a shell reads a piped
-//! script as it runs it). The kernel capture goes on as before.
+//! script as it runs it). When the interpreter has already read part of it
+//! and no writer is left, the peek joins the kernel's copy of what was read
+//! with what the pipe still holds. The kernel capture goes on as before.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -38,6 +40,11 @@ struct CaptureState {
     bytes: Vec<u8>,
     /// Bytes lost between chunks (a chunk dropped in the ring buffer).
     gaps: u64,
+    /// Where the first lost bytes start.
+    first_gap: Option<usize>,
+    /// Wake waiters once `bytes` reaches this length (a joined peek waits
+    /// for the kernel's copy of what the interpreter read).
+    wake_at: Option<usize>,
     done: bool,
     /// The whole script, copied from the stdin pipe before the interpreter read it.
     peeked: Option<Vec<u8>>,
@@ -64,6 +71,31 @@ impl Capture {
             state.peeked = Some(bytes);
         }
         self.changed.notify_waiters();
+    }
+
+    /// The kernel's copy of the first `len` bytes, once it holds them with
+    /// no gap: `None` when a gap is in them, the copy completed first (its
+    /// waiter takes it) or `deadline` passed.
+    async fn prefix(&self, len: usize, deadline: tokio::time::Instant) -> Option<Vec<u8>> {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.lock();
+                if state.done || state.first_gap.is_some_and(|at| at < len) {
+                    return None;
+                }
+                if state.bytes.len() >= len {
+                    return Some(state.bytes[..len].to_vec());
+                }
+                state.wake_at = Some(len);
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(deadline) => return None,
+            }
+        }
     }
 
     /// Until the kernel's copy is complete (the process exited, read to
@@ -212,6 +244,7 @@ impl ContentStore {
         let have = state.bytes.len() as u64;
         if offset > have {
             state.gaps += offset - have;
+            state.first_gap.get_or_insert(have as usize);
             state.bytes.resize(offset as usize, 0);
         }
         let start = (state.bytes.len() as u64).saturating_sub(offset) as usize;
@@ -221,11 +254,17 @@ impl ContentStore {
             state.bytes.extend_from_slice(&bytes[start..start + take]);
         }
         let full = state.bytes.len() >= self.limit;
+        let reached = state.wake_at.is_some_and(|at| state.bytes.len() >= at);
+        if reached {
+            state.wake_at = None;
+        }
         drop(state);
         // Waiters only want complete streams: waking them for every chunk
         // (a shell reads a piped script one byte at a time) is wasted work.
         if last || full {
             capture.finish();
+        } else if reached {
+            capture.changed.notify_waiters();
         }
     }
 
@@ -259,12 +298,21 @@ pub const DEFAULT_WAIT: Duration = Duration::from_millis(300);
 /// it closes its file on the pipe. Any failure leaves the kernel's copy to
 /// the waiter, as without a peek.
 ///
+/// A shell that started reading before its writer closed has its read bytes
+/// joined with what the pipe holds once the writer is gone ([`Peek::Joined`]):
+/// the peek closes its file on the pipe, then waits (bounded, `JOIN_WAIT`)
+/// for the kernel's copy of those bytes to arrive through the ring buffer.
+/// A read in flight (a shell reading its next line) is retried within a
+/// millisecond or so, backing off to `RETRY_MAX`.
+///
 /// Outcomes (`sensor_stdin_peeks{reason}`): `complete` (the waiter got the
-/// script), `consumed` (the interpreter read first: a shell that started
-/// reading before its writer closed), `ended` (its capture completed first),
-/// `writer_open` (still open after `max_wait`), `unavailable` (the process
-/// or its pipe was gone), `error`. In the bench mix at 200 execs/s about 84%
-/// of peeks are complete and 13% consumed.
+/// script, nothing read before), `joined` (the waiter got the kernel's copy
+/// of what was read joined with the pipe's copy of the rest), `consumed` (the
+/// kernel cannot vouch for what was read: end of file, limit, an uncopied
+/// read), `gap` (the kernel's copy of the read bytes lost a chunk or did not
+/// arrive within `JOIN_WAIT`), `reading` (still reading at `max_wait`),
+/// `ended` (its capture completed first), `writer_open` (still open after
+/// `max_wait`), `unavailable` (the process or its pipe was gone), `error`.
 pub struct StdinPeek {
     state: Arc<dyn ReaderState>,
     proc: std::path::PathBuf,
@@ -284,9 +332,13 @@ impl std::fmt::Debug for StdinPeek {
 
 /// How long a peek watches a pipe whose writer is still open.
 pub const PEEK_MAX_WAIT: Duration = Duration::from_secs(3);
-/// How often a watched pipe's interpreter is checked for having started to
-/// read (then the peek cannot succeed and the pipe is let go).
-const PEEK_RECHECK: Duration = Duration::from_millis(20);
+/// First wait before peeking again at a pipe being read (a shell reads a
+/// line a byte per read(2), then runs it); doubled up to `RETRY_MAX`.
+const RETRY_MIN: Duration = Duration::from_micros(500);
+const RETRY_MAX: Duration = Duration::from_millis(8);
+/// How long a joined peek waits for the kernel's copy of the read bytes
+/// (chunks reach user space on the reader's next poll, every few ms).
+const JOIN_WAIT: Duration = Duration::from_millis(100);
 
 impl StdinPeek {
     /// `limit`: bytes kept per script (match the kernel's `max_content_bytes`);
@@ -333,14 +385,29 @@ impl StdinPeek {
                 return self.count("unavailable");
             }
         };
-        match peek(&pipe, pid, self.limit, &*self.state) {
-            Ok(Peek::WriterOpen) => {}
-            outcome => return self.settle(outcome, pid, capture),
+        let first = peek(&pipe, pid, self.limit, &*self.state);
+        if let Ok(Peek::Complete(_) | Peek::Consumed) | Err(_) = first {
+            return self.settle(first, pid, capture);
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return self.count("writer_open");
+            return self.count(match first {
+                Ok(Peek::Busy) => "reading",
+                Ok(Peek::Joined { .. }) => "gap",
+                _ => "writer_open",
+            });
         };
-        runtime.spawn(self.clone().watch(pipe, pid, capture.clone()));
+        if let Ok(Peek::Joined {
+            from_kernel,
+            staged,
+            rest,
+        }) = first
+        {
+            drop(pipe);
+            let (peek, capture) = (self.clone(), capture.clone());
+            runtime.spawn(async move { peek.join(&capture, from_kernel, staged, rest).await });
+            return;
+        }
+        runtime.spawn(self.clone().watch(pipe, pid, capture.clone(), first));
     }
 
     fn settle(&self, outcome: std::io::Result<Peek>, pid: u32, capture: &Capture) {
@@ -351,6 +418,8 @@ impl StdinPeek {
             }
             Ok(Peek::Consumed) => self.count("consumed"),
             Ok(Peek::WriterOpen) => self.count("writer_open"),
+            Ok(Peek::Busy) => self.count("reading"),
+            Ok(Peek::Joined { .. }) => self.count("error"),
             Err(err) => {
                 tracing::debug!(pid, "stdin peek failed: {err}");
                 self.count("error");
@@ -358,36 +427,76 @@ impl StdinPeek {
         }
     }
 
-    /// Wait for the last writer to close (or the pipe to fill up to the limit).
-    async fn watch(self: Arc<Self>, pipe: StdinPipe, pid: u32, capture: Arc<Capture>) {
+    /// Peek again as the pipe changes (a write, the last writer closing) or
+    /// soon when a read was in flight, until an outcome settles it.
+    async fn watch(
+        self: Arc<Self>,
+        pipe: StdinPipe,
+        pid: u32,
+        capture: Arc<Capture>,
+        first: std::io::Result<Peek>,
+    ) {
         let deadline = tokio::time::Instant::now() + self.max_wait;
         let pipe = match pipe.into_async() {
             Ok(pipe) => pipe,
             Err(err) => return self.settle(Err(err), pid, &capture),
         };
-        let mut recheck = tokio::time::interval(PEEK_RECHECK);
-        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut outcome = first;
+        let mut retry = RETRY_MIN;
         loop {
-            tokio::select! {
-                ready = pipe.readable() => {
-                    let mut guard = match ready {
-                        Ok(guard) => guard,
-                        Err(err) => return self.settle(Err(err), pid, &capture),
-                    };
-                    match peek(pipe.get_ref(), pid, self.limit, &*self.state) {
-                        Ok(Peek::WriterOpen) => guard.clear_ready(),
-                        outcome => return self.settle(outcome, pid, &capture),
+            match outcome {
+                Ok(Peek::WriterOpen) => {
+                    tokio::select! {
+                        ready = pipe.readable() => {
+                            let mut guard = match ready {
+                                Ok(guard) => guard,
+                                Err(err) => return self.settle(Err(err), pid, &capture),
+                            };
+                            outcome = peek(guard.get_inner(), pid, self.limit, &*self.state);
+                            if let Ok(Peek::WriterOpen) = outcome {
+                                guard.clear_ready();
+                            }
+                        }
+                        _ = capture.finished() => return self.count("ended"),
+                        _ = tokio::time::sleep_until(deadline) => return self.count("writer_open"),
                     }
                 }
-                _ = recheck.tick() => {
-                    if !self.state.read_nothing(pid) {
-                        return self.count("consumed");
+                Ok(Peek::Busy) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(retry) => {
+                            retry = (retry * 2).min(RETRY_MAX);
+                            outcome = peek(pipe.get_ref(), pid, self.limit, &*self.state);
+                        }
+                        _ = capture.finished() => return self.count("ended"),
+                        _ = tokio::time::sleep_until(deadline) => return self.count("reading"),
                     }
                 }
-                _ = capture.finished() => return self.count("ended"),
-                _ = tokio::time::sleep_until(deadline) => return self.count("writer_open"),
+                Ok(Peek::Joined {
+                    from_kernel,
+                    staged,
+                    rest,
+                }) => {
+                    // The pipe is not needed any more: let it go before waiting.
+                    drop(pipe);
+                    return self.join(&capture, from_kernel, staged, rest).await;
+                }
+                done => return self.settle(done, pid, &capture),
             }
         }
+    }
+
+    /// The kernel's copy of the first `from_kernel` bytes, then `staged`
+    /// and `rest`: the whole script (or its first `limit` bytes).
+    async fn join(&self, capture: &Capture, from_kernel: usize, staged: Vec<u8>, rest: Vec<u8>) {
+        let wait = tokio::time::Instant::now() + JOIN_WAIT;
+        let Some(mut bytes) = capture.prefix(from_kernel, wait).await else {
+            return self.count(if capture.lock().done { "ended" } else { "gap" });
+        };
+        bytes.extend_from_slice(&staged);
+        bytes.extend_from_slice(&rest);
+        bytes.truncate(self.limit);
+        capture.peeked(bytes);
+        self.count("joined");
     }
 }
 
@@ -467,6 +576,142 @@ mod tests {
         assert_eq!(kernel.origin, BytesOrigin::Kernel);
         assert!(kernel.complete);
         assert_eq!(kernel.bytes, got.bytes);
+    }
+
+    /// The interpreter read `n` bytes, the last `staged` of them not sent yet.
+    struct HasRead(u64, Vec<u8>);
+    impl ReaderState for HasRead {
+        fn reads(&self, _pid: u32) -> crate::stdin_peek::ReadState {
+            crate::stdin_peek::ReadState::Settled {
+                stream: self.0,
+                staged: self.1.clone(),
+            }
+        }
+    }
+
+    const SCRIPT: &[u8] = b"read -r _ </tmp/fifo\necho 'ran'\nexit 0\n";
+
+    /// A pipe holding `SCRIPT` with no writer left, of which a reader took
+    /// the first `k` bytes; and a procfs-like dir where `<pid>/fd/0` is it.
+    fn read_pipe(k: usize) -> (std::fs::File, tempfile::TempDir) {
+        use std::io::{Read, Write};
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let mut fds = [0 as libc::c_int; 2];
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let mut reader = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+        let mut writer = unsafe { std::fs::File::from_raw_fd(fds[1]) };
+        writer.write_all(SCRIPT).unwrap();
+        drop(writer);
+        let mut taken = vec![0u8; k];
+        reader.read_exact(&mut taken).unwrap();
+        let proc = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(proc.path().join("4242/fd")).unwrap();
+        std::os::unix::fs::symlink(
+            format!("/proc/self/fd/{}", reader.as_raw_fd()),
+            proc.path().join("4242/fd/0"),
+        )
+        .unwrap();
+        (reader, proc)
+    }
+
+    fn peeker(
+        state: HasRead,
+        proc: &std::path::Path,
+    ) -> (Arc<StdinPeek>, Family<ReasonLabel, Counter>) {
+        let outcomes = Family::<ReasonLabel, Counter>::default();
+        let peek = StdinPeek::new(Arc::new(state), 1024)
+            .with_proc(proc)
+            .with_metrics(outcomes.clone());
+        (Arc::new(peek), outcomes)
+    }
+
+    fn outcome(outcomes: &Family<ReasonLabel, Counter>, reason: &str) -> u64 {
+        outcomes
+            .get_or_create(&ReasonLabel {
+                reason: reason.into(),
+            })
+            .get()
+    }
+
+    #[tokio::test]
+    async fn read_bytes_are_joined_with_the_rest_of_the_pipe() {
+        use std::io::Read;
+        // The shell read its first line (21 bytes), then parked.
+        let (mut reader, proc) = read_pipe(21);
+        let store = ContentStore::new(1024);
+        let capture = store.exec(4242);
+        let (peek, outcomes) = peeker(HasRead(21, Vec::new()), proc.path());
+        peek.start(4242, None, &capture);
+        // The kernel's copy of the line arrives later, in two chunks.
+        tokio::task::yield_now().await;
+        store.content(4242, 0, &SCRIPT[..9], false);
+        store.content(4242, 9, &SCRIPT[9..21], false);
+        let got = capture
+            .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
+            .await;
+        assert_eq!(got.origin, BytesOrigin::StdinPeek);
+        assert_eq!(got.bytes, SCRIPT);
+        assert_eq!(outcome(&outcomes, "joined"), 1);
+        // Nothing was taken from the pipe.
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, &SCRIPT[21..]);
+    }
+
+    #[tokio::test]
+    async fn staged_bytes_come_from_the_kernel_state() {
+        // 21 bytes read; the last 4 still gathered in the kernel.
+        let (_reader, proc) = read_pipe(21);
+        let store = ContentStore::new(1024);
+        let capture = store.exec(4242);
+        let (peek, _) = peeker(HasRead(21, SCRIPT[17..21].to_vec()), proc.path());
+        store.content(4242, 0, &SCRIPT[..17], false);
+        peek.start(4242, None, &capture);
+        let got = capture
+            .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
+            .await;
+        assert_eq!(got.origin, BytesOrigin::StdinPeek);
+        assert_eq!(got.bytes, SCRIPT);
+    }
+
+    #[tokio::test]
+    async fn a_gap_in_the_read_bytes_is_never_joined() {
+        let (_reader, proc) = read_pipe(21);
+        let store = ContentStore::new(1024);
+        let capture = store.exec(4242);
+        let (peek, outcomes) = peeker(HasRead(21, Vec::new()), proc.path());
+        // A chunk of the first line was lost in the ring buffer.
+        store.content(4242, 9, &SCRIPT[9..21], false);
+        peek.start(4242, None, &capture);
+        while outcome(&outcomes, "gap") == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(outcome(&outcomes, "joined"), 0);
+        // The waiter gets the kernel's copy (gap and all) once it completes.
+        store.exit(4242);
+        let got = capture
+            .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
+            .await;
+        assert_eq!(got.origin, BytesOrigin::Kernel);
+        assert_eq!(got.gaps, 9);
+    }
+
+    #[tokio::test]
+    async fn the_prefix_waits_for_its_bytes() {
+        let store = ContentStore::new(1024);
+        let capture = store.exec(8);
+        let later = tokio::time::Instant::now() + Duration::from_secs(3600);
+        let waiter = {
+            let capture = capture.clone();
+            tokio::spawn(async move { capture.prefix(6, later).await })
+        };
+        tokio::task::yield_now().await;
+        store.content(8, 0, b"ech", false);
+        store.content(8, 3, b"o hi\n", false);
+        assert_eq!(waiter.await.unwrap(), Some(b"echo h".to_vec()));
+        // Once the copy is complete, its waiter takes it instead.
+        store.exit(8);
+        assert_eq!(capture.prefix(6, later).await, None);
     }
 
     #[tokio::test]

@@ -19,6 +19,13 @@
 //! - and nothing was taken meanwhile: the pipe still holds exactly as many
 //!   bytes as before the tee (`FIONREAD`).
 //!
+//! When no writer is left and the interpreter has already read `k` bytes
+//! (a shell reads a piped script as it runs it), the script is the kernel's
+//! copy of those `k` bytes followed by what the pipe still holds: the same
+//! checks (the kernel says `k` bytes were read and sent, none in flight;
+//! `FIONREAD` unchanged) prove the copy starts right where the reads
+//! stopped ([`Peek::Joined`]).
+//!
 //! Otherwise the caller falls back to the bytes the kernel captures as the
 //! interpreter reads them. The only `unsafe` of the module is the syscalls.
 
@@ -35,16 +42,46 @@ pub enum Peek {
     /// A writer is still open and the pipe holds less than the limit: more
     /// may come. Try again when the pipe reports a change.
     WriterOpen,
-    /// The interpreter (or anyone) read from the pipe: the copy is not the
-    /// whole script.
+    /// No writer is left and the interpreter read `from_kernel +
+    /// staged.len()` bytes, none in flight: the script is the kernel's copy
+    /// of its first `from_kernel` bytes, then `staged` (read, not sent to
+    /// user space yet), then `rest` (what the pipe holds, at most `limit`).
+    Joined {
+        from_kernel: usize,
+        staged: Vec<u8>,
+        rest: Vec<u8>,
+    },
+    /// A read is in flight or the pipe changed during the copy: try again soon.
+    Busy,
+    /// The kernel cannot vouch for what the interpreter read (it reached
+    /// end of file or the limit, lost a chunk, or is not tracked): the copy
+    /// cannot be placed.
     Consumed,
+}
+
+/// How much an interpreter has taken from its stdin stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadState {
+    /// It read exactly `stream` bytes, no read of it is in flight, and
+    /// every byte read went to user space except the last `staged.len()`,
+    /// which are `staged` (gathered one-byte reads).
+    Settled { stream: u64, staged: Vec<u8> },
+    /// A read is in flight (or finished during the check).
+    Reading,
+    /// Not tracked, stream ended, or bytes read that the kernel did not copy.
+    Unknown,
 }
 
 /// Whether an interpreter has taken anything from its stdin stream yet.
 pub trait ReaderState: Send + Sync {
+    /// What `pid` has read of its stdin stream.
+    fn reads(&self, pid: u32) -> ReadState;
+
     /// True only when `pid` is known to have read nothing from its stdin
     /// stream and to have no read of it in flight. Unknown means false.
-    fn read_nothing(&self, pid: u32) -> bool;
+    fn read_nothing(&self, pid: u32) -> bool {
+        matches!(self.reads(pid), ReadState::Settled { stream: 0, .. })
+    }
 }
 
 /// An open file of our own on an interpreter's stdin pipe (read side,
@@ -229,18 +266,42 @@ pub fn peek(pipe: &StdinPipe, pid: u32, limit: usize, state: &dyn ReaderState) -
     let want = before.min(limit);
     let bytes = pipe.copy(want)?;
     if bytes.len() != want {
-        return Ok(Peek::Consumed);
+        return Ok(Peek::Busy);
     }
-    // After the copy: had the interpreter read anything (or started a read)
-    // before it, the copy would miss those bytes.
-    if !state.read_nothing(pid) {
-        return Ok(Peek::Consumed);
-    }
+    // After the copy: what the interpreter read before it (a read in
+    // flight could take bytes the copy holds).
+    let reads = state.reads(pid);
     // Anyone (a sibling sharing the pipe) reading while we copied.
     if pipe.buffered()? != before {
+        return Ok(Peek::Busy);
+    }
+    let (stream, staged) = match reads {
+        ReadState::Settled { stream, staged } => (stream, staged),
+        ReadState::Reading => return Ok(Peek::Busy),
+        ReadState::Unknown => return Ok(Peek::Consumed),
+    };
+    if stream == 0 {
+        return Ok(Peek::Complete(bytes));
+    }
+    // Read bytes are only placed once nothing more can come (a write and a
+    // read balancing out would leave FIONREAD unchanged).
+    if !hung_up {
+        return Ok(Peek::WriterOpen);
+    }
+    let Ok(stream) = usize::try_from(stream) else {
+        return Ok(Peek::Consumed);
+    };
+    if stream >= limit || staged.len() > stream {
+        // The kernel's copy is complete at the limit.
         return Ok(Peek::Consumed);
     }
-    Ok(Peek::Complete(bytes))
+    let mut rest = bytes;
+    rest.truncate(limit - stream);
+    Ok(Peek::Joined {
+        from_kernel: stream - staged.len(),
+        staged,
+        rest,
+    })
 }
 
 /// The kernel's content-capture state: `TRACKED` (per tgid: what the
@@ -280,43 +341,86 @@ fn field_u64(bytes: &[u8], at: usize) -> u64 {
     u64::from_ne_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
-impl ReaderState for KernelReads {
-    fn read_nothing(&self, pid: u32) -> bool {
-        use sensor_common::Tracked;
+/// One `TRACKED` entry, as far as the peek cares.
+#[derive(PartialEq, Eq)]
+struct TrackedReads {
+    stream: u64,
+    captured: u64,
+    staged: Vec<u8>,
+}
+
+impl KernelReads {
+    fn tracked(&self, pid: u32) -> Option<TrackedReads> {
+        use sensor_common::{Tracked, STAGE_CAP};
         use std::mem::offset_of;
-        let untouched = || {
-            let Ok(t) = self.tracked.get(&pid, 0) else {
-                return false;
-            };
-            field_u32(&t, offset_of!(Tracked, mode)) == sensor_common::TRACK_STDIN
-                && field_u64(&t, offset_of!(Tracked, stream)) == 0
-                && field_u64(&t, offset_of!(Tracked, captured)) == 0
-                && field_u32(&t, offset_of!(Tracked, stage_len)) == 0
-        };
-        if !untouched() {
-            return false;
+        let t = self.tracked.get(&pid, 0).ok()?;
+        if field_u32(&t, offset_of!(Tracked, mode)) != sensor_common::TRACK_STDIN {
+            return None;
         }
+        let stream = field_u64(&t, offset_of!(Tracked, stream));
+        let stage_len = field_u32(&t, offset_of!(Tracked, stage_len)) as usize;
+        if stage_len > STAGE_CAP {
+            return None;
+        }
+        let staged = if stage_len == 0 {
+            Vec::new()
+        } else {
+            // Gathered bytes are the last ones read.
+            let at = field_u64(&t, offset_of!(Tracked, stage_offset));
+            if at + stage_len as u64 != stream {
+                return None;
+            }
+            let stage = offset_of!(Tracked, stage);
+            t[stage..stage + stage_len].to_vec()
+        };
+        Some(TrackedReads {
+            stream,
+            captured: field_u64(&t, offset_of!(Tracked, captured)),
+            staged,
+        })
+    }
+}
+
+impl ReaderState for KernelReads {
+    fn reads(&self, pid: u32) -> ReadState {
+        let Some(first) = self.tracked(pid) else {
+            return ReadState::Unknown;
+        };
         // A read started (any thread) is recorded at syscall entry, before
         // the pipe gives it anything.
         let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-            return false;
+            return ReadState::Unknown;
         };
         for task in tasks {
             let Some(tid) = task
                 .ok()
                 .and_then(|t| t.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
             else {
-                return false;
+                return ReadState::Unknown;
             };
             match self.reads.get(&tid, 0) {
                 Err(aya::maps::MapError::KeyNotFound) => {}
-                _ => return false,
+                Ok(_) => return ReadState::Reading,
+                Err(_) => return ReadState::Unknown,
             }
         }
         // The read hook drops a read from READS a moment before it adds
         // the bytes to `stream`: a read finishing during the READS check
         // shows here.
-        untouched()
+        match self.tracked(pid) {
+            Some(second) if second == first => {}
+            Some(_) => return ReadState::Reading,
+            None => return ReadState::Unknown,
+        }
+        // Every byte read was sent or staged (a long read copies only its
+        // first chunk; the limit stops the copy).
+        if first.captured != first.stream {
+            return ReadState::Unknown;
+        }
+        ReadState::Settled {
+            stream: first.stream,
+            staged: first.staged,
+        }
     }
 }
 
@@ -327,8 +431,26 @@ mod tests {
 
     struct Untouched(bool);
     impl ReaderState for Untouched {
-        fn read_nothing(&self, _pid: u32) -> bool {
-            self.0
+        fn reads(&self, _pid: u32) -> ReadState {
+            if self.0 {
+                ReadState::Settled {
+                    stream: 0,
+                    staged: Vec::new(),
+                }
+            } else {
+                ReadState::Unknown
+            }
+        }
+    }
+
+    /// The interpreter read `n` bytes, the last `staged` of them not sent yet.
+    struct HasRead(u64, Vec<u8>);
+    impl ReaderState for HasRead {
+        fn reads(&self, _pid: u32) -> ReadState {
+            ReadState::Settled {
+                stream: self.0,
+                staged: self.1.clone(),
+            }
         }
     }
 
@@ -425,6 +547,99 @@ mod tests {
         let mut all = Vec::new();
         reader.read_to_end(&mut all).unwrap();
         assert_eq!(all, whole);
+    }
+
+    #[test]
+    fn bytes_already_read_are_joined_with_what_the_pipe_holds() {
+        let (peek_end, mut reader, writer) = pipe_with(SCRIPT);
+        // The interpreter took the first line.
+        let mut line = vec![0u8; 10];
+        reader.read_exact(&mut line).unwrap();
+        drop(writer);
+        let got = peek(&peek_end, 1, 65536, &HasRead(10, Vec::new())).unwrap();
+        assert_eq!(
+            got,
+            Peek::Joined {
+                from_kernel: 10,
+                staged: Vec::new(),
+                rest: SCRIPT[10..].to_vec(),
+            }
+        );
+        // Bytes the kernel gathered but did not send yet come from its state.
+        let got = peek(&peek_end, 1, 65536, &HasRead(10, b"os\n".to_vec())).unwrap();
+        assert_eq!(
+            got,
+            Peek::Joined {
+                from_kernel: 7,
+                staged: b"os\n".to_vec(),
+                rest: SCRIPT[10..].to_vec(),
+            }
+        );
+        // The joined copy respects the limit.
+        let got = peek(&peek_end, 1, 12, &HasRead(10, Vec::new())).unwrap();
+        assert_eq!(
+            got,
+            Peek::Joined {
+                from_kernel: 10,
+                staged: Vec::new(),
+                rest: SCRIPT[10..12].to_vec(),
+            }
+        );
+        // Nothing taken: the interpreter still reads the rest.
+        drop(peek_end);
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, &SCRIPT[10..]);
+    }
+
+    #[test]
+    fn read_bytes_are_not_joined_while_a_writer_is_open() {
+        let (peek_end, mut reader, _writer) = pipe_with(SCRIPT);
+        let mut line = vec![0u8; 10];
+        reader.read_exact(&mut line).unwrap();
+        // More may still come (and a write could balance a read).
+        let got = peek(&peek_end, 1, 8, &HasRead(10, Vec::new())).unwrap();
+        assert_eq!(got, Peek::WriterOpen);
+        // At or past the limit, the kernel's copy is complete by itself.
+        drop(_writer);
+        let got = peek(&peek_end, 1, 10, &HasRead(10, Vec::new())).unwrap();
+        assert_eq!(got, Peek::Consumed);
+    }
+
+    /// A reader that takes `n` bytes from the pipe while the peek checks
+    /// the kernel's state (after the copy), then reports what it read before.
+    struct ReadsDuring {
+        reader: std::sync::Mutex<std::fs::File>,
+        n: usize,
+    }
+    impl ReaderState for ReadsDuring {
+        fn reads(&self, _pid: u32) -> ReadState {
+            let mut taken = vec![0u8; self.n];
+            self.reader.lock().unwrap().read_exact(&mut taken).unwrap();
+            ReadState::Settled {
+                stream: 0,
+                staged: Vec::new(),
+            }
+        }
+    }
+
+    #[test]
+    fn a_pipe_changing_during_the_copy_is_never_complete() {
+        let (peek_end, reader, writer) = pipe_with(SCRIPT);
+        drop(writer);
+        let state = ReadsDuring {
+            reader: std::sync::Mutex::new(reader),
+            n: 3,
+        };
+        assert_eq!(peek(&peek_end, 1, 65536, &state).unwrap(), Peek::Busy);
+        // A read in flight: try again.
+        struct InFlight;
+        impl ReaderState for InFlight {
+            fn reads(&self, _pid: u32) -> ReadState {
+                ReadState::Reading
+            }
+        }
+        assert_eq!(peek(&peek_end, 1, 65536, &InFlight).unwrap(), Peek::Busy);
     }
 
     #[test]
