@@ -308,10 +308,11 @@ pub const DEFAULT_WAIT: Duration = Duration::from_millis(300);
 /// Outcomes (`sensor_stdin_peeks{reason}`): `complete` (the waiter got the
 /// script, nothing read before), `joined` (the waiter got the kernel's copy
 /// of what was read joined with the pipe's copy of the rest), `consumed` (the
-/// kernel cannot vouch for what was read: end of file, limit, an uncopied
-/// read), `gap` (the kernel's copy of the read bytes lost a chunk or did not
+/// kernel cannot vouch for what was read: the limit, an uncopied read),
+/// `gap` (the kernel's copy of the read bytes lost a chunk or did not
 /// arrive within `JOIN_WAIT`), `reading` (still reading at `max_wait`),
-/// `ended` (its capture completed first), `writer_open` (still open after
+/// `ended` (its capture completed first, or the kernel saw its end of file
+/// or exit), `writer_open` (still open after
 /// `max_wait`), `unavailable` (the process or its pipe was gone), `error`.
 pub struct StdinPeek {
     state: Arc<dyn ReaderState>,
@@ -386,7 +387,7 @@ impl StdinPeek {
             }
         };
         let first = peek(&pipe, pid, self.limit, &*self.state);
-        if let Ok(Peek::Complete(_) | Peek::Consumed) | Err(_) = first {
+        if let Ok(Peek::Complete(_) | Peek::Consumed | Peek::Ended) | Err(_) = first {
             return self.settle(first, pid, capture);
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -417,6 +418,7 @@ impl StdinPeek {
                 self.count("complete");
             }
             Ok(Peek::Consumed) => self.count("consumed"),
+            Ok(Peek::Ended) => self.count("ended"),
             Ok(Peek::WriterOpen) => self.count("writer_open"),
             Ok(Peek::Busy) => self.count("reading"),
             Ok(Peek::Joined { .. }) => self.count("error"),

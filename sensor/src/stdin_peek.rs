@@ -53,10 +53,12 @@ pub enum Peek {
     },
     /// A read is in flight or the pipe changed during the copy: try again soon.
     Busy,
-    /// The kernel cannot vouch for what the interpreter read (it reached
-    /// end of file or the limit, lost a chunk, or is not tracked): the copy
-    /// cannot be placed.
+    /// The kernel cannot vouch for what the interpreter read (the limit,
+    /// a read it did not copy): the copy cannot be placed.
     Consumed,
+    /// The kernel stopped tracking the interpreter (end of file, exit): its
+    /// own copy is complete.
+    Ended,
 }
 
 /// How much an interpreter has taken from its stdin stream.
@@ -68,7 +70,10 @@ pub enum ReadState {
     Settled { stream: u64, staged: Vec<u8> },
     /// A read is in flight (or finished during the check).
     Reading,
-    /// Not tracked, stream ended, or bytes read that the kernel did not copy.
+    /// The kernel stopped tracking it: its stream ended (end of file) or
+    /// it exited; its capture completes by itself.
+    Ended,
+    /// Bytes read that the kernel did not copy, or its state is unreadable.
     Unknown,
 }
 
@@ -278,6 +283,7 @@ pub fn peek(pipe: &StdinPipe, pid: u32, limit: usize, state: &dyn ReaderState) -
     let (stream, staged) = match reads {
         ReadState::Settled { stream, staged } => (stream, staged),
         ReadState::Reading => return Ok(Peek::Busy),
+        ReadState::Ended => return Ok(Peek::Ended),
         ReadState::Unknown => return Ok(Peek::Consumed),
     };
     if stream == 0 {
@@ -349,18 +355,29 @@ struct TrackedReads {
     staged: Vec<u8>,
 }
 
+/// A `TRACKED` entry that is not a stdin stream being read.
+enum NotReading {
+    /// No entry, or no longer reading stdin (end of file).
+    Ended,
+    Unknown,
+}
+
 impl KernelReads {
-    fn tracked(&self, pid: u32) -> Option<TrackedReads> {
+    fn tracked(&self, pid: u32) -> Result<TrackedReads, NotReading> {
         use sensor_common::{Tracked, STAGE_CAP};
         use std::mem::offset_of;
-        let t = self.tracked.get(&pid, 0).ok()?;
+        let t = match self.tracked.get(&pid, 0) {
+            Ok(t) => t,
+            Err(aya::maps::MapError::KeyNotFound) => return Err(NotReading::Ended),
+            Err(_) => return Err(NotReading::Unknown),
+        };
         if field_u32(&t, offset_of!(Tracked, mode)) != sensor_common::TRACK_STDIN {
-            return None;
+            return Err(NotReading::Ended);
         }
         let stream = field_u64(&t, offset_of!(Tracked, stream));
         let stage_len = field_u32(&t, offset_of!(Tracked, stage_len)) as usize;
         if stage_len > STAGE_CAP {
-            return None;
+            return Err(NotReading::Unknown);
         }
         let staged = if stage_len == 0 {
             Vec::new()
@@ -368,12 +385,12 @@ impl KernelReads {
             // Gathered bytes are the last ones read.
             let at = field_u64(&t, offset_of!(Tracked, stage_offset));
             if at + stage_len as u64 != stream {
-                return None;
+                return Err(NotReading::Unknown);
             }
             let stage = offset_of!(Tracked, stage);
             t[stage..stage + stage_len].to_vec()
         };
-        Some(TrackedReads {
+        Ok(TrackedReads {
             stream,
             captured: field_u64(&t, offset_of!(Tracked, captured)),
             staged,
@@ -383,8 +400,10 @@ impl KernelReads {
 
 impl ReaderState for KernelReads {
     fn reads(&self, pid: u32) -> ReadState {
-        let Some(first) = self.tracked(pid) else {
-            return ReadState::Unknown;
+        let first = match self.tracked(pid) {
+            Ok(first) => first,
+            Err(NotReading::Ended) => return ReadState::Ended,
+            Err(NotReading::Unknown) => return ReadState::Unknown,
         };
         // A read started (any thread) is recorded at syscall entry, before
         // the pipe gives it anything.
@@ -408,9 +427,10 @@ impl ReaderState for KernelReads {
         // the bytes to `stream`: a read finishing during the READS check
         // shows here.
         match self.tracked(pid) {
-            Some(second) if second == first => {}
-            Some(_) => return ReadState::Reading,
-            None => return ReadState::Unknown,
+            Ok(second) if second == first => {}
+            Ok(_) => return ReadState::Reading,
+            Err(NotReading::Ended) => return ReadState::Ended,
+            Err(NotReading::Unknown) => return ReadState::Unknown,
         }
         // Every byte read was sent or staged (a long read copies only its
         // first chunk; the limit stops the copy).
@@ -640,6 +660,14 @@ mod tests {
             }
         }
         assert_eq!(peek(&peek_end, 1, 65536, &InFlight).unwrap(), Peek::Busy);
+        // The kernel saw the end of the stream: its own copy is complete.
+        struct Done;
+        impl ReaderState for Done {
+            fn reads(&self, _pid: u32) -> ReadState {
+                ReadState::Ended
+            }
+        }
+        assert_eq!(peek(&peek_end, 1, 65536, &Done).unwrap(), Peek::Ended);
     }
 
     #[test]
