@@ -422,18 +422,18 @@ pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
     let Some(pending) = (unsafe { READS.get(tid) }).copied() else {
         return 0;
     };
-    remove_counted(&READS, &READ_SLOTS, tid);
     // { common 8; int nr; pad; long ret @16 }
     let ret: i64 = unsafe { ctx.read_at(16) }.unwrap_or(0);
-    // End of file on a pipe, socket or tty; a regular file's reader may seek back.
     if ret == 0 && pending.stream != 0 {
+        // End of file on a pipe, socket or tty; a regular file's reader may seek back.
         let _ = send_end(&pending);
-        return 0;
+    } else if ret > 0 {
+        let _ = send_chunk(&pending, ret as u64);
     }
-    if ret < 0 {
-        return 0;
-    }
-    let _ = send_chunk(&pending, ret as u64);
+    // Dropped only once `stream` counts the bytes: user space (the stdin
+    // peek) takes "no read in READS" plus `stream` as what was read, and
+    // must never see a finished read in neither.
+    remove_counted(&READS, &READ_SLOTS, tid);
     0
 }
 

@@ -316,6 +316,8 @@ pub fn peek(pipe: &StdinPipe, pid: u32, limit: usize, state: &dyn ReaderState) -
 pub struct KernelReads {
     tracked: aya::maps::HashMap<aya::maps::MapData, u32, [u8; TRACKED_SIZE]>,
     reads: aya::maps::HashMap<aya::maps::MapData, u32, [u8; PENDING_READ_SIZE]>,
+    /// procfs of the host's pid namespace, where an interpreter's threads are listed.
+    proc: std::path::PathBuf,
 }
 
 const TRACKED_SIZE: usize = std::mem::size_of::<sensor_common::Tracked>();
@@ -335,7 +337,17 @@ impl KernelReads {
             .map_err(|err| io::Error::other(format!("map TRACKED: {err}")))?;
         let reads = aya::maps::HashMap::try_from(map(reads, "READS")?)
             .map_err(|err| io::Error::other(format!("map READS: {err}")))?;
-        Ok(Self { tracked, reads })
+        Ok(Self {
+            tracked,
+            reads,
+            proc: "/proc".into(),
+        })
+    }
+
+    /// List interpreters' threads under this procfs (`host.proc`; default `/proc`).
+    pub fn with_proc(mut self, proc: impl Into<std::path::PathBuf>) -> Self {
+        self.proc = proc.into();
+        self
     }
 }
 
@@ -407,7 +419,7 @@ impl ReaderState for KernelReads {
         };
         // A read started (any thread) is recorded at syscall entry, before
         // the pipe gives it anything.
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        let Ok(tasks) = std::fs::read_dir(self.proc.join(pid.to_string()).join("task")) else {
             return ReadState::Unknown;
         };
         for task in tasks {

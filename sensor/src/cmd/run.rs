@@ -420,7 +420,7 @@ fn with_stdin_peek(
     let reads = maps.ok_or_else(|| std::io::Error::other("no TRACKED/READS maps"));
     match reads.and_then(|(tracked, reads)| KernelReads::new(tracked, reads)) {
         Ok(reads) => store.with_stdin_peek(
-            StdinPeek::new(Arc::new(reads), limit as usize)
+            StdinPeek::new(Arc::new(reads.with_proc(proc)), limit as usize)
                 .with_proc(proc)
                 .with_metrics(metrics.stdin_peeks.clone()),
         ),
