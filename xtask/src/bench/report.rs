@@ -267,21 +267,27 @@ pub fn targets(r: &Results) -> Vec<Target> {
                          each one is read, hashed, scored and (10 of 16) turned into a finding; \
                          caching by (dev, inode, mtime, size) and by text hash, and the \
                          shortcut for an already-judged `-c` text, only help repeated scripts \
-                         (see the cache section). Already done: one output thread builds and \
-                         writes the findings, serialised straight from their structs (no \
-                         intermediate JSON value), the process's root is opened once per exec, \
-                         the parent's comm comes from the kernel and a busy parent's ancestry \
-                         (its exe, cmdline and the links above it) is reused for 250 ms, /proc \
-                         files are read with one open, no wakeup per ring record. Profiled \
-                         (perf), what is left is spread thin: building the finding about 20% \
-                         (indicator regexes 6%, the message 7%, serialisation 3%), scoring about \
-                         17%, enrichment about 15% (the parent's stat, the container, the \
-                         process feeding stdin, opening the script and binary), pinning the \
-                         process root 7%, the ring reader 6%, thread switches and wakeups \
-                         20-30%. Closing the gap: /proc/PID opened once per exec and everything \
-                         resolved relative to it, the finding built and written on the thread \
-                         that judged it (no hop to the output thread), container lookups cached \
-                         by cgroup id.",
+                         (see the cache section). Already done: findings serialised straight from \
+                         their structs (no intermediate JSON value) and, when stdout takes them \
+                         at once, built and written by the worker that judged the exec (no hop \
+                         to the output thread), an exec's work started on a blocking thread \
+                         straight from the capture side when a worker is free (no dispatcher \
+                         hop), the process's root opened once per exec, the parent's comm from \
+                         the kernel and a busy parent's ancestry reused for 250 ms, container \
+                         lookups remembered by cgroup id, /proc files read with one open, no \
+                         wakeup per ring record. The hops removed this round cut voluntary \
+                         context switches by about 8% but did not move the CPU per exec beyond \
+                         the +-10% round-to-round noise. Profiled (perf), what is left is spread \
+                         thin: scoring about 18%, enrichment about 21% (the parent's ancestry \
+                         6%, the container 5%, the process feeding stdin 3%, opening the script \
+                         2%), building the finding about 16% (the message 5%, indicator regexes \
+                         5%, serialisation 3%), pinning the process root 5%, the ring reader \
+                         6%, the async runtime parking and waking threads about 19%, malloc and \
+                         free about 10%. Closing the gap: an allocator made for many threads \
+                         (mimalloc), a cheaper finding message and fewer indicator regexes \
+                         per finding, /proc/PID opened once per \
+                         exec and everything resolved relative to it, and fewer thread \
+                         hand-offs between the ring reader and the workers.",
                         cpu / 100.0 * 10.0
                     )
                 },
@@ -400,13 +406,17 @@ fn latency_why(r: &Results) -> String {
         );
         if worst.kind.contains("stdin") {
             why.push_str(
-                "A piped script is only complete when the interpreter has read it all: the \
-                 sensor waits for the kernel-captured bytes until the stream hits end of file, \
-                 the process exits, or the content limit or wait ends. Python reads its whole \
-                 stdin before running any of it, so its end of file comes before the script \
-                 runs; bash reads a piped script one byte per command as it runs it, so its end \
-                 of file comes when the script is done (a pause in the bytes is no sign of the \
-                 end, so scoring earlier would judge half a script). ",
+                "A piped script is copied from the interpreter's stdin pipe with tee(2) right \
+                 after the exec, taking nothing from the pipe, and judged at once when the copy \
+                 provably is the whole script: no writer is left, and the kernel's read state \
+                 says the interpreter has read nothing (or exactly the bytes the kernel has \
+                 already copied, which are joined with the rest) and has no read in flight. While \
+                 a writer is still open the pipe is watched until it closes. Otherwise (about \
+                 one peek in twenty in the mix: the interpreter reached end of file or exited \
+                 first) the sensor waits for the kernel-captured bytes until the stream hits end \
+                 of file, the process exits, or the content limit or wait ends; bash reads a \
+                 piped script one byte per command as it runs it, so its end of file comes only \
+                 when the script is done. `sensor_stdin_peeks{reason}` counts the outcomes. ",
             );
         }
     }
@@ -415,15 +425,18 @@ fn latency_why(r: &Results) -> String {
     } else {
         why.push_str(
             "On a 2-core machine the load generator's interpreters (a Python start-up alone is \
-             about 17 ms of CPU), the sensor and the bench reader share the cores: queueing \
-             behind runnable interpreters adds to every stage. While records flow the ring \
-             reader polls every 2 ms, but an exec record wakes it at once unless a wakeup went \
-             out in the last 2 ms (a wakeup costs the exec'ing task about 20 us of VM exit), so \
-             an exec record waits for a poll only in a burst. On a quiet machine one malicious \
-             `bash -c` is judged in about 0.6-0.8 ms (median of 40 execs at 50/s), so most of \
-             the gap at 200/s is the sensor's own CPU per exec (about 1 ms, see CPU) spent on \
-             cores that the interpreters keep busy. Closing the gap: less CPU per exec (see CPU) \
-             and the finding built and written on the thread that judged it.",
+             about 17 ms of CPU), the sensor and the bench reader share the cores. The sensor's \
+             threads run at SCHED_FIFO priority 1 by default (`scheduling.realtime_priority`), \
+             so a verdict no longer queues behind runnable interpreters: in back-to-back runs of \
+             the mix at 200/s, exec -> verdict p50 was 2.7-3.2 ms under the normal scheduler and \
+             0.9-1.1 ms at priority 1, with the same CPU per exec. While records flow the ring \
+             reader polls every 2 ms; an exec record wakes it at once only when the previous \
+             exec record came 2 ms or more earlier (a wakeup costs the exec'ing task about \
+             12 us of self-IPI and VM exit), so an exec in a dense stream waits up to 2 ms for \
+             the poll. What remains in the tail is the sensor's own CPU per exec (about 1 ms, \
+             see CPU) on cores shared with the interpreters, and the piped forms. Closing the \
+             gap: less CPU per exec (see CPU), and for piped shell scripts a peek that succeeds \
+             more often (see above).",
         );
     }
     why
