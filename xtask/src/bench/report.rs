@@ -317,7 +317,7 @@ pub fn targets(r: &Results) -> Vec<Target> {
                     String::new()
                 } else {
                     "The peak includes the ring buffer (`--ring-buffer-bytes`, 4 MiB by \
-                     default, mapped twice), the onnxruntime library and session (about \
+                     default, mapped twice), the onnxruntime library and session (a few percent of
                      20 MiB), the queues at their fullest and the caches (script contents \
                      bounded to 16 MiB); the kernel BTF (tens of MiB) is already freed \
                      before the ring buffer is mapped. A smaller ring buffer, or smaller \
@@ -411,7 +411,7 @@ fn latency_why(r: &Results) -> String {
                  provably is the whole script: no writer is left, and the kernel's read state \
                  says the interpreter has read nothing (or exactly the bytes the kernel has \
                  already copied, which are joined with the rest) and has no read in flight. While \
-                 a writer is still open the pipe is watched until it closes. Otherwise (about \
+                 a writer is still open the pipe is watched until it closes. Otherwise (a few percent of
                  one peek in twenty in the mix: the interpreter reached end of file or exited \
                  first) the sensor waits for the kernel-captured bytes until the stream hits end \
                  of file, the process exits, or the content limit or wait ends; bash reads a \
