@@ -411,8 +411,8 @@ fn latency_why(r: &Results) -> String {
                  provably is the whole script: no writer is left, and the kernel's read state \
                  says the interpreter has read nothing (or exactly the bytes the kernel has \
                  already copied, which are joined with the rest) and has no read in flight. While \
-                 a writer is still open the pipe is watched until it closes. Otherwise (a few percent of
-                 one peek in twenty in the mix: the interpreter reached end of file or exited \
+                 a writer is still open the pipe is watched until it closes. Otherwise (2-3% of the \
+                 peeks in the mix: the interpreter reached end of file or exited \
                  first) the sensor waits for the kernel-captured bytes until the stream hits end \
                  of file, the process exits, or the content limit or wait ends; bash reads a \
                  piped script one byte per command as it runs it, so its end of file comes only \
