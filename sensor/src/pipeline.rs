@@ -1122,18 +1122,17 @@ mod tests {
             },
         );
         let me = std::process::id();
-        for i in 0..200u32 {
-            let code = if i % 10 == 0 {
-                "curl -s http://127.0.0.1:9/x | bash"
-            } else {
-                "echo hello"
-            };
-            assert!(input.offer(CapturedExec {
-                event: event(me + i, "/bin/bash", code),
-                kernel_content: None,
-                root: None,
-            }));
-        }
+        offer_bash_execs(
+            &input,
+            me,
+            (0..200u32).map(|i| {
+                if i % 10 == 0 {
+                    "curl -s http://127.0.0.1:9/x | bash".to_string()
+                } else {
+                    "echo hello".to_string()
+                }
+            }),
+        );
         drop(input);
         pipeline.finish().await.unwrap();
         let found = found.lock().unwrap();
@@ -1232,6 +1231,29 @@ mod tests {
 
     /// A sink slower than the workers: the output queue is full most of
     /// the time, and nothing is lost.
+    /// Offer one `bash -c` exec per text, as pids `first`, `first + 1`, ...
+    fn offer_bash_execs(input: &EventInput, first: u32, codes: impl IntoIterator<Item = String>) {
+        for (i, code) in (0u32..).zip(codes) {
+            assert!(input.offer(CapturedExec {
+                event: event(first + i, "/bin/bash", &code),
+                kernel_content: None,
+                root: None,
+            }));
+        }
+    }
+
+    /// The pids of the collected findings, sorted.
+    fn sorted_pids(found: &Mutex<Vec<serde_json::Value>>) -> Vec<u64> {
+        let mut pids: Vec<u64> = found
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f["pid"].as_u64().unwrap())
+            .collect();
+        pids.sort_unstable();
+        pids
+    }
+
     struct SlowSink(Arc<Mutex<Vec<serde_json::Value>>>);
     impl FindingSink for SlowSink {
         fn send(&mut self, finding: Line) -> anyhow::Result<()> {
@@ -1289,27 +1311,20 @@ mod tests {
             },
         );
         let me = std::process::id();
-        for i in 0..100u32 {
-            let code = if i % 2 == 0 {
-                format!("curl -s http://127.0.0.1:9/{i} | bash")
-            } else {
-                format!("echo {i}")
-            };
-            assert!(input.offer(CapturedExec {
-                event: event(me + i, "/bin/bash", &code),
-                kernel_content: None,
-                root: None,
-            }));
-        }
+        offer_bash_execs(
+            &input,
+            me,
+            (0..100u32).map(|i| {
+                if i % 2 == 0 {
+                    format!("curl -s http://127.0.0.1:9/{i} | bash")
+                } else {
+                    format!("echo {i}")
+                }
+            }),
+        );
         drop(input);
         pipeline.finish().await.unwrap();
-        let mut pids: Vec<u64> = found
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|f| f["pid"].as_u64().unwrap())
-            .collect();
-        pids.sort_unstable();
+        let pids = sorted_pids(&found);
         let want: Vec<u64> = (0..100u64).step_by(2).map(|i| me as u64 + i).collect();
         assert_eq!(pids, want);
         assert!(
@@ -1337,24 +1352,15 @@ mod tests {
             },
         );
         let me = std::process::id();
-        for i in 0..100u32 {
-            // Distinct texts: none is taken by the judged-text shortcut.
-            let code = format!("curl -s http://127.0.0.1:9/{i} | bash");
-            assert!(input.offer(CapturedExec {
-                event: event(me + i, "/bin/bash", &code),
-                kernel_content: None,
-                root: None,
-            }));
-        }
+        // Distinct texts: none is taken by the judged-text shortcut.
+        offer_bash_execs(
+            &input,
+            me,
+            (0..100u32).map(|i| format!("curl -s http://127.0.0.1:9/{i} | bash")),
+        );
         drop(input);
         pipeline.finish().await.unwrap();
-        let mut pids: Vec<u64> = found
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|f| f["pid"].as_u64().unwrap())
-            .collect();
-        pids.sort_unstable();
+        let pids = sorted_pids(&found);
         let want: Vec<u64> = (0..100u64).map(|i| me as u64 + i).collect();
         assert_eq!(pids, want);
         assert_eq!(metrics.summary().findings, 100);
