@@ -392,8 +392,6 @@ enum Judged {
 /// The stages after scoring: counting, finding building and the sink.
 /// Shared by the output thread and (without a recorder) the workers.
 struct OutputStage {
-    /// Workers may build and write findings themselves.
-    direct: bool,
     findings: Arc<dyn FindingBuilder>,
     sink: Mutex<Box<dyn FindingSink>>,
     metrics: Metrics,
@@ -668,12 +666,11 @@ impl Pipeline {
         // the output thread does it otherwise: the recorder's records and
         // the findings keep one order then.
         let stage = Arc::new(OutputStage {
-            direct: trace_tx.is_none(),
             findings: outputs.findings,
             sink: Mutex::new(outputs.sink),
             metrics: metrics.clone(),
         });
-        let direct = stage.direct.then(|| stage.clone());
+        let direct = trace_tx.is_none().then(|| stage.clone());
         threads.push(std::thread::spawn(move || {
             let mut lost_traces: u64 = 0;
             while let Some(judged) = det_rx.blocking_recv() {

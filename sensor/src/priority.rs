@@ -72,12 +72,11 @@ pub fn current() -> io::Result<Scheduling> {
 pub fn spawn_normally(command: &mut std::process::Command) -> &mut std::process::Command {
     use std::os::unix::process::CommandExt;
     // SAFETY: runs in the child between fork and exec, where only
-    // async-signal-safe calls are allowed: sched_setscheduler is a plain
-    // syscall and nothing here allocates. Failing it leaves the policy as is.
+    // async-signal-safe calls are allowed: `run_normal` is one syscall and
+    // reads errno, allocating nothing. Failing it leaves the policy as is.
     unsafe {
         command.pre_exec(|| {
-            let param = libc::sched_param { sched_priority: 0 };
-            libc::sched_setscheduler(0, libc::SCHED_OTHER, &param);
+            let _ = run_normal();
             Ok(())
         })
     }
