@@ -435,9 +435,9 @@ impl ReaderState for KernelReads {
                 Err(_) => return ReadState::Unknown,
             }
         }
-        // The read hook drops a read from READS a moment before it adds
-        // the bytes to `stream`: a read finishing during the READS check
-        // shows here.
+        // A read that started after the first look and finished before the
+        // READS scan reached its thread is in neither: its bytes show here
+        // (the read hook counts them in `stream` before it leaves READS).
         match self.tracked(pid) {
             Ok(second) if second == first => {}
             Ok(_) => return ReadState::Reading,
