@@ -755,6 +755,9 @@ fn latency(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
 /// The shell mix at rising rates (fractions of the machine's no-sensor
 /// maximum), then flat out; the sensor records a trace, so every bench exec
 /// can be looked for in what it saw.
+/// The sensor's default `scheduling.realtime_priority`.
+pub const DEFAULT_REALTIME_PRIORITY: u32 = 1;
+
 fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let base = ctx
         .machine_max_mix
@@ -785,15 +788,40 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
         Amount::Seconds(secs),
         false,
     ));
+    // Flat out once more under the normal scheduler: shows what the default
+    // real-time priority costs a saturated workload (the quick run shares
+    // one sensor across its steps, so it has no such step).
+    let normal_session = (!ctx.quick).then(|| {
+        plans.push(plan(
+            "flat-out-normal-scheduler",
+            "shell-mix",
+            Mode::Closed(ctx.best_concurrency),
+            Amount::Seconds(secs),
+            false,
+        ));
+        plans.len() - 1
+    });
     let work = ctx.work.clone();
     let trace_of = move |session: usize| work.join(format!("throughput-{session}.jsonl"));
+    let priority_of = move |session: usize| {
+        if Some(session) == normal_session {
+            0
+        } else {
+            DEFAULT_REALTIME_PRIORITY
+        }
+    };
     let args = {
         let trace_of = trace_of.clone();
         move |session: usize| {
-            vec![
+            let mut args = vec![
                 "--record".to_string(),
                 trace_of(session).to_string_lossy().into_owned(),
-            ]
+            ];
+            if priority_of(session) != DEFAULT_REALTIME_PRIORITY {
+                args.push("--realtime-priority".into());
+                args.push(priority_of(session).to_string());
+            }
+            args
         }
     };
     let measured = measure(ctx, r, "throughput", &args, plans)?;
@@ -830,6 +858,8 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
             unseen_execs: unseen,
             missing_contents_bench: missing_bench,
             lossless: d.dropped == 0 && unseen.unwrap_or(0) == 0 && missing_bench.unwrap_or(0) == 0,
+            realtime_priority: priority_of(m.session),
+            sensor_cpu_s: (d.cpu_s * 1000.0).round() / 1000.0,
         });
     }
     for m in &measured {
@@ -839,7 +869,7 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     r.max_exec_per_s_no_drops = r
         .throughput_steps
         .iter()
-        .filter(|s| s.lossless)
+        .filter(|s| s.lossless && s.realtime_priority == DEFAULT_REALTIME_PRIORITY)
         .map(|s| s.achieved_rate_per_s)
         .fold(None, |acc: Option<f64>, x| {
             Some(acc.map_or(x, |a| a.max(x)))

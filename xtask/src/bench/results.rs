@@ -134,6 +134,10 @@ pub struct ThroughputStep {
     /// Bench execs recorded with missing contents.
     pub missing_contents_bench: Option<u64>,
     pub lossless: bool,
+    /// The sensor's SCHED_FIFO priority in this step (0: the normal scheduler).
+    pub realtime_priority: u32,
+    /// Sensor CPU seconds over the step's window.
+    pub sensor_cpu_s: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
