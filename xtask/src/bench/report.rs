@@ -831,8 +831,8 @@ fn scheduler_note(w: &mut String, r: &Results) {
          workload's rate during the window. Under the normal scheduler \
          (`scheduling.realtime_priority = 0`) the sensor instead falls behind while the \
          cores are saturated and catches up after the window: flat out it reached {:.0}/s \
-         with the sensor using {:.0} µs of CPU per exec inside the window, against {:.0}/s \
-         and {:.0} µs at priority 1. The sensor's total work per exec is the same either \
+         with the sensor using {:.0} µs of CPU per exec over the step (catching up \
+         included), against {:.0}/s and {:.0} µs at priority 1. The sensor's work per exec is about the same either \
          way; only when it is done (and so the detection latency) differs. Operators who \
          prefer workload throughput over detection latency on saturated nodes can set \
          the priority to 0.",
