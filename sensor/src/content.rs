@@ -10,7 +10,7 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use crate::detection::FileInfo;
-use crate::resolve::{FileIdentity, OpenedFile};
+use crate::resolve::{FileIdentity, FoundFile, OpenedFile, ResolveError};
 
 /// How much of a file is hashed and kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -177,6 +177,21 @@ impl ContentCache {
             self.lock().put(key, read.clone());
         }
         Ok((read, false))
+    }
+
+    /// As [`get_or_read`](Self::get_or_read) for a file not opened yet: a
+    /// cached version is answered from its identity alone, and only a miss
+    /// opens the file (an error opening it is the `Err(ResolveError)`).
+    pub fn get_or_open(
+        &self,
+        found: &FoundFile,
+        limits: ReadLimits,
+    ) -> Result<io::Result<(Arc<ReadContent>, bool)>, ResolveError> {
+        if let Some(hit) = self.lock().reads.get(&(found.identity, limits)) {
+            return Ok(Ok((hit.clone(), true)));
+        }
+        let opened = found.open()?;
+        Ok(self.get_or_read(&opened, limits))
     }
 
     pub fn len(&self) -> usize {

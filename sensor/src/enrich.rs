@@ -14,7 +14,7 @@ use crate::content::{self, ContentCache, ReadContent, ReadLimits};
 use crate::detection::{ContentOrigin, Enrichment, FileInfo};
 use crate::event::{ExecEvent, RawString, Script, StdinKind};
 use crate::process;
-use crate::resolve::{self, OpenedFile, ResolveError, Root};
+use crate::resolve::{self, FoundFile, ResolveError, Root};
 
 /// Tunables of the enrich stage.
 #[derive(Debug, Clone)]
@@ -62,10 +62,27 @@ pub struct Enricher {
     binaries: ContentCache,
     containers: ContainerResolver,
     /// Mount namespace inode -> its root, so a process that exits within a
-    /// millisecond can still have its script read from its container.
-    roots: Arc<Mutex<LruCache<u64, Arc<Root>>>>,
+    /// millisecond can still have its script read from its container, and
+    /// so a later exec of the namespace reuses the root instead of opening
+    /// it and checking its namespace again.
+    roots: Arc<Mutex<LruCache<u64, KeptRoot>>>,
     ancestry: process::AncestryCache,
 }
+
+/// A mount namespace's root, with the namespace itself held open: while it
+/// is held, its inode number cannot be given to a new namespace, so the key
+/// it is kept under names this namespace and no other.
+#[derive(Debug)]
+struct KeptRoot {
+    root: Arc<Root>,
+    /// Mount and inode of `root`. A process of the namespace with another
+    /// root is chrooted: it gets its own root, never this one.
+    id: resolve::RootId,
+    _ns: resolve::MountNamespace,
+}
+
+/// Namespaces whose root is kept: two fds each (the root and the namespace).
+const KEPT_ROOTS: usize = 512;
 
 /// Script contents kept by the content cache: thousands of small scripts,
 /// or a few hundred at the 64 KiB contents limit.
@@ -84,13 +101,22 @@ pub fn missing_label(reason: &str) -> &str {
 impl Enricher {
     pub fn new(cfg: EnrichConfig) -> Self {
         let hostname = cfg.hostname.clone().unwrap_or_else(host_name);
-        let mut roots = LruCache::new(NonZeroUsize::new(1024).expect("non-zero"));
+        let mut roots = LruCache::new(NonZeroUsize::new(KEPT_ROOTS).expect("non-zero"));
         // The sensor's own namespace is the host's: short-lived host processes resolve there.
         if let (Some(ns), Ok(root)) = (
-            resolve::mnt_ns_of_pid(&cfg.proc, std::process::id()),
+            resolve::MountNamespace::of_pid(&cfg.proc, std::process::id()),
             Root::open(Path::new("/")),
         ) {
-            roots.put(ns, Arc::new(root));
+            if let Ok(id) = root.id() {
+                roots.put(
+                    ns.inode,
+                    KeptRoot {
+                        root: Arc::new(root),
+                        id,
+                        _ns: ns,
+                    },
+                );
+            }
         }
         Self {
             containers: ContainerResolver::new(cfg.metadata_roots.clone()),
@@ -158,9 +184,12 @@ impl Enricher {
         };
         let stdin_feeder =
             pipe_inode.and_then(|ino| process::stdin_feeder(proc, ino, event.pid, event.ppid));
-        let ancestors = self
-            .ancestry
-            .ancestors(proc, event.ppid, self.cfg.max_ancestors);
+        let ancestors = self.ancestry.ancestors_of(
+            proc,
+            event.ppid,
+            event.parent.as_ref(),
+            self.cfg.max_ancestors,
+        );
 
         let limits = self.cfg.limits;
         let (script, content_origin, missing_reason) = match (kernel_content, opened_script) {
@@ -173,8 +202,8 @@ impl Enricher {
                 (Some(self.inline_script(&code)), ContentOrigin::Inline, None)
             }
             (None, ScriptSource::Opened { file, path }) => {
-                match self.contents.get_or_read(&file, limits) {
-                    Ok((read, hit)) => {
+                match self.contents.get_or_open(&file, limits) {
+                    Ok(Ok((read, hit))) => {
                         stats.content_cache_hit = hit;
                         (
                             Some(read.file_info(path, true)),
@@ -182,10 +211,15 @@ impl Enricher {
                             None,
                         )
                     }
-                    Err(err) => (
+                    Ok(Err(err)) => (
                         None,
                         ContentOrigin::Missing,
                         Some(missing("read_error", err)),
+                    ),
+                    Err(err) => (
+                        None,
+                        ContentOrigin::Missing,
+                        Some(missing(err.label(), err)),
                     ),
                 }
             }
@@ -196,7 +230,7 @@ impl Enricher {
                 hash_limit: self.cfg.binary_hash_limit,
                 contents_limit: 0,
             };
-            let (read, _) = self.binaries.get_or_read(&file, limits).ok()?;
+            let (read, _) = self.binaries.get_or_open(&file, limits).ok()?.ok()?;
             Some(binary_info(&read, event.binary.clone()))
         });
         // With no script text, score what is known: the command line, and
@@ -291,33 +325,56 @@ impl Enricher {
     /// Keep the root of `event`'s mount namespace open now, from capture's
     /// reader, before the event waits in any queue: a container whose
     /// processes are all gone by the time the event is enriched is still
-    /// readable. Cheap (one `O_PATH` open); None if the process is gone.
+    /// readable. Cheap: for a namespace seen before, one `stat` of
+    /// `/proc/PID/root`; None if the process is gone.
     /// The root returned is this exec's: give it to
     /// [`enrich_pinned`](Self::enrich_pinned) instead of opening it again.
     pub fn pin_root(&self, event: &ExecEvent) -> Option<Arc<Root>> {
         if event.mnt_ns == 0 {
             return None;
         }
-        let root = Arc::new(self.live_root(event).ok()?);
-        self.roots
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .put(event.mnt_ns, root.clone());
-        Some(root)
+        self.live_root(event).ok()
     }
 
-    fn live_root(&self, event: &ExecEvent) -> Result<Root, ResolveError> {
+    /// The live process's root. The root kept for the exec's namespace when
+    /// the process's root is that very directory (not chrooted); else its
+    /// own, opened and checked to be in the exec's namespace, and kept.
+    fn live_root(&self, event: &ExecEvent) -> Result<Arc<Root>, ResolveError> {
         let proc = &self.cfg.proc;
-        Root::of_pid(proc, event.pid).and_then(|root| {
-            if event.mnt_ns == 0 {
+        if event.mnt_ns == 0 {
+            return Root::of_pid(proc, event.pid).map(Arc::new);
+        }
+        let kept = self
+            .lock_roots()
+            .get(&event.mnt_ns)
+            .map(|kept| (kept.root.clone(), kept.id));
+        if let Some((root, id)) = kept {
+            if resolve::root_id_of_pid(proc, event.pid)? == id {
                 return Ok(root);
             }
-            match resolve::mnt_ns_of_pid(proc, event.pid) {
-                Some(ns) if ns == event.mnt_ns => Ok(root),
-                Some(_) => Err(ResolveError::NamespaceChanged),
-                None => Err(ResolveError::ProcessGone),
-            }
-        })
+        }
+        let root = Arc::new(Root::of_pid(proc, event.pid)?);
+        let ns =
+            resolve::MountNamespace::of_pid(proc, event.pid).ok_or(ResolveError::ProcessGone)?;
+        if ns.inode != event.mnt_ns {
+            return Err(ResolveError::NamespaceChanged);
+        }
+        if let Ok(id) = root.id() {
+            // The latest: a chrooted process's root gives way to the next one's.
+            self.lock_roots().put(
+                event.mnt_ns,
+                KeptRoot {
+                    root: root.clone(),
+                    id,
+                    _ns: ns,
+                },
+            );
+        }
+        Ok(root)
+    }
+
+    fn lock_roots(&self) -> std::sync::MutexGuard<'_, LruCache<u64, KeptRoot>> {
+        self.roots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn root_for(
@@ -325,25 +382,22 @@ impl Enricher {
         event: &ExecEvent,
         stats: &mut EnrichStats,
     ) -> Result<Arc<Root>, ResolveError> {
-        let live = self.live_root(event);
-        let mut roots = self.roots.lock().unwrap_or_else(|p| p.into_inner());
-        match live {
-            Ok(root) => {
-                let root = Arc::new(root);
-                // Always the latest: namespace inode numbers are reused once freed.
-                if event.mnt_ns != 0 {
-                    roots.put(event.mnt_ns, root.clone());
-                }
-                Ok(root)
-            }
-            Err(err) => match roots.get(&event.mnt_ns) {
-                Some(kept) if event.mnt_ns != 0 => {
+        self.live_root(event).or_else(|err| {
+            let kept = (event.mnt_ns != 0)
+                .then(|| {
+                    self.lock_roots()
+                        .get(&event.mnt_ns)
+                        .map(|kept| kept.root.clone())
+                })
+                .flatten();
+            match kept {
+                Some(root) => {
                     stats.used_cached_root = true;
-                    Ok(kept.clone())
+                    Ok(root)
                 }
-                _ => Err(err),
-            },
-        }
+                None => Err(err),
+            }
+        })
     }
 
     fn open_script(&self, event: &ExecEvent, root: Result<&Root, &ResolveError>) -> ScriptSource {
@@ -357,7 +411,7 @@ impl Enricher {
                 };
                 let cwd = cwd_of(proc, event);
                 let full = resolve::path_in_namespace(&cwd, &path.0);
-                match root.open_regular(&full) {
+                match root.find_regular(&full) {
                     Ok(file) => ScriptSource::Opened {
                         file,
                         path: Some(RawString(full)),
@@ -371,7 +425,7 @@ impl Enricher {
                         .join(event.pid.to_string())
                         .join("fd")
                         .join(fd.to_string());
-                    match resolve::open_magic_link(&link) {
+                    match resolve::find_magic_link(&link) {
                         Ok(file) => ScriptSource::Opened {
                             file,
                             path: Some(path.clone()),
@@ -399,7 +453,7 @@ impl Enricher {
                 // `sh < file`: read the file through the interpreter's own fd 0, with pread.
                 StdinKind::File => {
                     let link = proc.join(event.pid.to_string()).join("fd/0");
-                    match resolve::open_magic_link(&link) {
+                    match resolve::find_magic_link(&link) {
                         Ok(file) => ScriptSource::Opened {
                             file,
                             path: stdin.path.clone(),
@@ -433,7 +487,7 @@ impl Enricher {
                 };
                 let cwd = cwd_of(proc, event);
                 for candidate in module_candidates(module, &cwd, event.binary.as_bytes()) {
-                    if let Ok(file) = root.open_regular(&candidate) {
+                    if let Ok(file) = root.find_regular(&candidate) {
                         return ScriptSource::Opened {
                             file,
                             path: Some(RawString(candidate)),
@@ -448,30 +502,38 @@ impl Enricher {
         }
     }
 
-    /// `/proc/PID/exe` when it is still the exec'd interpreter, else the
-    /// event's binary path inside the process's root.
+    /// The event's binary path inside the process's root (dentries the
+    /// kernel has cached: no `/proc` walk); else, with no root or no file
+    /// there, `/proc/PID/exe` when it is still the exec'd interpreter. Where
+    /// both exist they are one file, unless something was mounted over the
+    /// path since the exec. The binary cache answers from the file's
+    /// identity: a known interpreter is never reopened.
     fn open_binary(
         &self,
         event: &ExecEvent,
         root: Result<&Root, &ResolveError>,
-    ) -> Option<OpenedFile> {
+    ) -> Option<FoundFile> {
+        if let Ok(found) = root
+            .map_err(|_| ())
+            .and_then(|root| root.find_regular(event.binary.as_bytes()).map_err(|_| ()))
+        {
+            return Some(found);
+        }
         let exe = self.cfg.proc.join(event.pid.to_string()).join("exe");
         let same = std::fs::read_link(&exe)
             .map(|p| p.as_os_str().as_encoded_bytes() == event.binary.as_bytes())
             .unwrap_or(false);
         if same {
-            if let Ok(file) = resolve::open_magic_link(&exe) {
-                return Some(file);
-            }
+            return resolve::find_magic_link(&exe).ok();
         }
-        root.ok()?.open_regular(event.binary.as_bytes()).ok()
+        None
     }
 }
 
 enum ScriptSource {
     Inline(Vec<u8>),
     Opened {
-        file: OpenedFile,
+        file: FoundFile,
         path: Option<RawString>,
     },
     Missing(String),
@@ -829,6 +891,52 @@ mod tests {
         let (e, stats) = enricher.enrich(&ev, None);
         assert!(stats.used_cached_root);
         assert_eq!(e.script.unwrap().contents.as_deref(), Some("echo z\n"));
+    }
+
+    #[test]
+    fn a_chrooted_process_never_gets_its_namespaces_kept_root() {
+        // A fake procfs: this process as itself, and pid 42 in this mount
+        // namespace but with a root of its own (as after chroot).
+        let me = std::process::id();
+        let proc = tempfile::tempdir().unwrap();
+        let jail = tempfile::tempdir().unwrap();
+        std::fs::write(jail.path().join("x.sh"), "echo jailed\n").unwrap();
+        std::os::unix::fs::symlink(format!("/proc/{me}"), proc.path().join(me.to_string()))
+            .unwrap();
+        std::fs::create_dir(proc.path().join("42")).unwrap();
+        std::os::unix::fs::symlink(jail.path(), proc.path().join("42/root")).unwrap();
+        std::os::unix::fs::symlink("/proc/self/ns", proc.path().join("42/ns")).unwrap();
+        let enricher = Enricher::new(EnrichConfig {
+            proc: proc.path().into(),
+            hostname: Some("test-host".into()),
+            ..Default::default()
+        });
+        let my_ns = resolve::mnt_ns_of_pid(Path::new("/proc"), me).unwrap();
+        let mut jailed = event_for(
+            42,
+            Script::File {
+                path: "/x.sh".into(),
+            },
+            "/bin/bash",
+        );
+        jailed.mnt_ns = my_ns;
+        let (e, _) = enricher.enrich_pinned(&jailed, None, enricher.pin_root(&jailed));
+        assert_eq!(e.script.unwrap().contents.as_deref(), Some("echo jailed\n"));
+        // The host process of the same namespace gets the host's root back.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("h.sh"), "echo host\n").unwrap();
+        let mut host = event_for(
+            me,
+            Script::File {
+                path: RawString::from(dir.path().join("h.sh").to_str().unwrap()),
+            },
+            "/bin/bash",
+        );
+        host.mnt_ns = my_ns;
+        let (e, _) = enricher.enrich_pinned(&host, None, enricher.pin_root(&host));
+        assert_eq!(e.script.unwrap().contents.as_deref(), Some("echo host\n"));
+        let (e, _) = enricher.enrich_pinned(&jailed, None, enricher.pin_root(&jailed));
+        assert_eq!(e.script.unwrap().contents.as_deref(), Some("echo jailed\n"));
     }
 
     #[test]

@@ -103,6 +103,9 @@ type LinkCache = lru::LruCache<(u32, u64), (std::time::Instant, ProcessInfo)>;
 /// init (else it stopped at the depth limit).
 type ChainCache = lru::LruCache<(u32, u64), (std::time::Instant, Vec<ProcessInfo>, bool)>;
 
+/// pid -> the direct parent last read for it: when, what, and its start time.
+type ParentCache = lru::LruCache<u32, (std::time::Instant, ProcessInfo, u64)>;
+
 /// How long a parent's walked ancestry is reused without reading any of its
 /// links again: a busy parent (a shell loop exec'ing hundreds of times a
 /// second) walks its chain a few times a second instead of once per exec.
@@ -122,6 +125,7 @@ const CHAIN_TTL: std::time::Duration = std::time::Duration::from_millis(250);
 #[derive(Debug, Clone)]
 pub struct AncestryCache {
     links: std::sync::Arc<std::sync::Mutex<LinkCache>>,
+    parents: std::sync::Arc<std::sync::Mutex<ParentCache>>,
     chains: std::sync::Arc<std::sync::Mutex<ChainCache>>,
     ttl: std::time::Duration,
 }
@@ -135,16 +139,51 @@ impl AncestryCache {
             chains: std::sync::Arc::new(std::sync::Mutex::new(lru::LruCache::new(
                 std::num::NonZeroUsize::new(capacity.max(1)).expect("non-zero"),
             ))),
+            parents: std::sync::Arc::new(std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(capacity.max(1)).expect("non-zero"),
+            ))),
             ttl,
         }
     }
 
     /// As [`ancestors`], from the cache where it can.
     pub fn ancestors(&self, proc: &Path, ppid: u32, max_depth: usize) -> Vec<ProcessInfo> {
+        self.ancestors_of(proc, ppid, None, max_depth)
+    }
+
+    /// As [`ancestors`](Self::ancestors), with the direct parent's ppid and
+    /// comm as the kernel saw them at the exec (`ExecEvent::parent`): when
+    /// they are those of the parent read for this pid less than
+    /// [`CHAIN_TTL`] ago, that read is reused with no `/proc` read at all
+    /// (its `stat` was read for every exec of a busy parent before). Within
+    /// that quarter second, the same pid, comm and ppid are the same process:
+    /// another one would need the pid space to wrap around in between.
+    pub fn ancestors_of(
+        &self,
+        proc: &Path,
+        ppid: u32,
+        kernel_parent: Option<&crate::event::Parent>,
+        max_depth: usize,
+    ) -> Vec<ProcessInfo> {
         if ppid == 0 || max_depth == 0 {
             return Vec::new();
         }
-        let Some((parent, start)) = self.link(proc, ppid, CHAIN_TTL) else {
+        let known = kernel_parent.and_then(|kp| {
+            let mut parents = self.parents.lock().unwrap_or_else(|p| p.into_inner());
+            let (at, info, start) = parents.get(&ppid)?;
+            (at.elapsed() < CHAIN_TTL && info.ppid == kp.ppid && info.comm == kp.comm)
+                .then(|| (info.clone(), *start))
+        });
+        let Some((parent, start)) = known.or_else(|| {
+            let (info, start, read_at) = self.link_read_at(proc, ppid, CHAIN_TTL)?;
+            if kernel_parent.is_some() {
+                self.parents
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .put(ppid, (read_at, info.clone(), start));
+            }
+            Some((info, start))
+        }) else {
             return Vec::new();
         };
         let above = if parent.pid == 1 { 0 } else { parent.ppid };
@@ -190,6 +229,17 @@ impl AncestryCache {
         pid: u32,
         max_age: std::time::Duration,
     ) -> Option<(ProcessInfo, u64)> {
+        self.link_read_at(proc, pid, max_age)
+            .map(|(info, start, _)| (info, start))
+    }
+
+    /// One link, its start time and when its exe and cmdline were read.
+    fn link_read_at(
+        &self,
+        proc: &Path,
+        pid: u32,
+        max_age: std::time::Duration,
+    ) -> Option<(ProcessInfo, u64, std::time::Instant)> {
         let dir = proc.join(pid.to_string());
         let stat = read_proc_text(&dir.join("stat"))?;
         let (comm, ppid, start) = parse_stat_full(&stat)?;
@@ -198,16 +248,17 @@ impl AncestryCache {
         if let Some((at, info)) = links.get(&key) {
             // Same comm and parent as now, and recent: the same program.
             if at.elapsed() < max_age && info.comm == comm && info.ppid == ppid {
-                return Some((info.clone(), start));
+                return Some((info.clone(), start, *at));
             }
         }
         drop(links);
         let info = process_rest(&dir, pid, ppid, comm);
+        let now = std::time::Instant::now();
         self.links
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .put(key, (std::time::Instant::now(), info.clone()));
-        Some((info, start))
+            .put(key, (now, info.clone()));
+        Some((info, start, now))
     }
 }
 
@@ -303,7 +354,7 @@ pub fn children(proc: &Path, pid: u32) -> Vec<u32> {
     };
     let mut out = Vec::new();
     for task in tasks.flatten() {
-        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+        if let Some(text) = read_proc_text(&task.path().join("children")) {
             out.extend(
                 text.split_ascii_whitespace()
                     .filter_map(|p| p.parse::<u32>().ok()),
@@ -333,7 +384,7 @@ fn family(proc: &Path, reader: u32, reader_ppid: u32) -> Vec<u32> {
 
 /// `flags:` in `/proc/PID/fdinfo/N` is octal; write end when O_WRONLY or O_RDWR.
 fn fd_is_writable(fdinfo: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(fdinfo) else {
+    let Some(text) = read_proc_text(fdinfo) else {
         return false;
     };
     text.lines()
@@ -413,6 +464,28 @@ mod tests {
         let cache = AncestryCache::new(64, std::time::Duration::from_secs(60));
         assert_eq!(cache.ancestors(proc, me, 2), ancestors(proc, me, 2));
         assert_eq!(cache.ancestors(proc, me, 64), fresh);
+    }
+
+    #[test]
+    fn the_kernels_parent_facts_reuse_a_recent_read() {
+        let proc = Path::new("/proc");
+        let me = std::process::id();
+        let cache = AncestryCache::new(64, std::time::Duration::from_secs(60));
+        let fresh = ancestors(proc, me, 64);
+        let kernel = crate::event::Parent {
+            ppid: fresh[0].ppid,
+            comm: fresh[0].comm.clone(),
+        };
+        assert_eq!(cache.ancestors_of(proc, me, Some(&kernel), 64), fresh);
+        // From the parent cache this time: the same answer.
+        assert_eq!(cache.ancestors_of(proc, me, Some(&kernel), 64), fresh);
+        // Facts that do not match what was read are never answered from it.
+        let other = crate::event::Parent {
+            ppid: fresh[0].ppid,
+            comm: "not-this-one".into(),
+        };
+        assert_eq!(cache.ancestors_of(proc, me, Some(&other), 64), fresh);
+        assert!(cache.parents.lock().unwrap().get(&me).is_some());
     }
 
     #[test]

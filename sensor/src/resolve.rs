@@ -135,6 +135,42 @@ pub struct OpenedFile {
     pub identity: FileIdentity,
 }
 
+/// A regular file found but not yet opened for reading: an `O_PATH` fd on
+/// it and its identity then. Enough to look its content up in a cache; only
+/// a miss pays for [`open`](Self::open) (a walk of `/proc/self/fd/N`, an
+/// open and a second `fstat`).
+#[derive(Debug)]
+pub struct FoundFile {
+    fd: OwnedFd,
+    pub identity: FileIdentity,
+}
+
+impl FoundFile {
+    /// Check that `fd` (`O_PATH` or any) is a regular file, and note its identity.
+    pub fn check(fd: OwnedFd) -> Result<Self, ResolveError> {
+        let st = fstat(fd.as_raw_fd()).map_err(|e| ResolveError::from_io(&e))?;
+        if let Some(kind) = FileKind::from_mode(st.st_mode) {
+            return Err(ResolveError::NotRegular(kind));
+        }
+        Ok(Self {
+            fd,
+            identity: identity_of(&st),
+        })
+    }
+
+    /// Reopen for reading. Going through `/proc/self/fd/N` reopens the very
+    /// inode that was checked, so it cannot be swapped for a FIFO in between.
+    pub fn open(&self) -> Result<OpenedFile, ResolveError> {
+        let file =
+            reopen_nonblocking(Path::new(&format!("/proc/self/fd/{}", self.fd.as_raw_fd())))?;
+        let opened = identify(file)?;
+        if opened.identity.dev != self.identity.dev || opened.identity.ino != self.identity.ino {
+            return Err(ResolveError::Io("file changed while being opened".into()));
+        }
+        Ok(opened)
+    }
+}
+
 /// A directory that paths are resolved beneath as if it were `/`: a
 /// process's root (`/proc/PID/root`) or, in tests, a fake root.
 #[derive(Debug)]
@@ -171,9 +207,20 @@ impl Root {
         })
     }
 
+    /// Which directory of which mount the root is.
+    pub fn id(&self) -> io::Result<RootId> {
+        root_id(self.fd.as_raw_fd(), c"", libc::AT_EMPTY_PATH)
+    }
+
     /// Open `path` (absolute or relative to the root) as a regular file,
     /// resolving every component inside this root.
     pub fn open_regular(&self, path: &[u8]) -> Result<OpenedFile, ResolveError> {
+        self.find_regular(path)?.open()
+    }
+
+    /// As [`open_regular`](Self::open_regular), stopping before the file
+    /// is opened for reading.
+    pub fn find_regular(&self, path: &[u8]) -> Result<FoundFile, ResolveError> {
         if path.is_empty() {
             return Err(ResolveError::BadPath);
         }
@@ -198,30 +245,19 @@ impl Root {
         }
         // SAFETY: fresh descriptor owned by nobody else.
         let path_fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-        open_checked_regular(&path_fd)
+        FoundFile::check(path_fd)
     }
-}
-
-/// Reopen an `O_PATH` (or any) fd for reading, but only if it is a regular
-/// file. Going through `/proc/self/fd/N` reopens the very inode that was
-/// checked, so it cannot be swapped for a FIFO in between.
-pub fn open_checked_regular(fd: &OwnedFd) -> Result<OpenedFile, ResolveError> {
-    let st = fstat(fd.as_raw_fd()).map_err(|e| ResolveError::from_io(&e))?;
-    if let Some(kind) = FileKind::from_mode(st.st_mode) {
-        return Err(ResolveError::NotRegular(kind));
-    }
-    let file = reopen_nonblocking(Path::new(&format!("/proc/self/fd/{}", fd.as_raw_fd())))?;
-    let opened = identify(file)?;
-    if opened.identity.dev != st.st_dev || opened.identity.ino != st.st_ino {
-        return Err(ResolveError::Io("file changed while being opened".into()));
-    }
-    Ok(opened)
 }
 
 /// Open a host path that names a file through the kernel (a magic link such
 /// as `/proc/PID/exe` or `/proc/PID/fd/N`): the link target is the real file
 /// object, so following it is safe. Still refuses non-regular files.
 pub fn open_magic_link(path: &Path) -> Result<OpenedFile, ResolveError> {
+    find_magic_link(path)?.open()
+}
+
+/// As [`open_magic_link`], stopping before the file is opened for reading.
+pub fn find_magic_link(path: &Path) -> Result<FoundFile, ResolveError> {
     let c = cstring(path.as_os_str().as_bytes()).map_err(|_| ResolveError::BadPath)?;
     // SAFETY: plain open(2) with O_PATH; fd owned below.
     let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
@@ -234,7 +270,7 @@ pub fn open_magic_link(path: &Path) -> Result<OpenedFile, ResolveError> {
     }
     // SAFETY: fresh descriptor owned by nobody else.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    open_checked_regular(&fd)
+    FoundFile::check(fd)
 }
 
 fn reopen_nonblocking(path: &Path) -> Result<File, ResolveError> {
@@ -253,14 +289,18 @@ fn identify(file: File) -> Result<OpenedFile, ResolveError> {
     }
     Ok(OpenedFile {
         file,
-        identity: FileIdentity {
-            dev: st.st_dev,
-            ino: st.st_ino,
-            size: st.st_size as u64,
-            mtime_ns: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
-            ctime_ns: st.st_ctime as i128 * 1_000_000_000 + st.st_ctime_nsec as i128,
-        },
+        identity: identity_of(&st),
     })
+}
+
+fn identity_of(st: &libc::stat) -> FileIdentity {
+    FileIdentity {
+        dev: st.st_dev,
+        ino: st.st_ino,
+        size: st.st_size as u64,
+        mtime_ns: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
+        ctime_ns: st.st_ctime as i128 * 1_000_000_000 + st.st_ctime_nsec as i128,
+    }
 }
 
 fn fstat(fd: i32) -> io::Result<libc::stat> {
@@ -296,6 +336,79 @@ pub fn cwd_of_pid(proc: &Path, pid: u32) -> Option<Vec<u8>> {
     std::fs::read_link(proc.join(pid.to_string()).join("cwd"))
         .ok()
         .map(|p: PathBuf| p.into_os_string().into_encoded_bytes())
+}
+
+/// A directory as the root of a path walk: its mount and inode. Two roots
+/// with equal ids resolve every path alike (a bind mount of the same
+/// directory is another mount, so another id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RootId {
+    pub mount: u64,
+    pub dev: (u32, u32),
+    pub ino: u64,
+}
+
+fn root_id(dirfd: i32, path: &std::ffi::CStr, flags: i32) -> io::Result<RootId> {
+    let mut stx = std::mem::MaybeUninit::<libc::statx>::zeroed();
+    // SAFETY: statx writes into the statx struct we own; path is NUL-terminated.
+    let rc = unsafe {
+        libc::statx(
+            dirfd,
+            path.as_ptr(),
+            flags | libc::AT_STATX_DONT_SYNC,
+            libc::STATX_INO | libc::STATX_MNT_ID,
+            stx.as_mut_ptr(),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: zero-initialized and filled by the successful statx above.
+    let stx = unsafe { stx.assume_init() };
+    if stx.stx_mask & libc::STATX_MNT_ID == 0 {
+        return Err(io::Error::other("statx gave no mount id"));
+    }
+    Ok(RootId {
+        mount: stx.stx_mnt_id,
+        dev: (stx.stx_dev_major, stx.stx_dev_minor),
+        ino: stx.stx_ino,
+    })
+}
+
+/// Which directory of which mount process `pid`'s root is (`statx` through
+/// `/proc/PID/root`): one lookup, no fd. `Err(ProcessGone)` when it exited.
+pub fn root_id_of_pid(proc: &Path, pid: u32) -> Result<RootId, ResolveError> {
+    let path = proc.join(pid.to_string()).join("root");
+    let c = cstring(path.as_os_str().as_bytes()).map_err(|_| ResolveError::BadPath)?;
+    root_id(libc::AT_FDCWD, &c, 0).map_err(|e| match e.raw_os_error() {
+        Some(libc::ENOENT) | Some(libc::ESRCH) => ResolveError::ProcessGone,
+        _ => ResolveError::from_io(&e),
+    })
+}
+
+/// A mount namespace held open (`/proc/PID/ns/mnt`): while held, the
+/// namespace lives on and its inode number names it and no other.
+#[derive(Debug)]
+pub struct MountNamespace {
+    _fd: OwnedFd,
+    pub inode: u64,
+}
+
+impl MountNamespace {
+    /// Hold process `pid`'s mount namespace. None when the process is gone.
+    pub fn of_pid(proc: &Path, pid: u32) -> Option<Self> {
+        let path = proc.join(pid.to_string()).join("ns/mnt");
+        let c = cstring(path.as_os_str().as_bytes()).ok()?;
+        // SAFETY: plain open(2) with O_PATH on a NUL-terminated path; fd owned below.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: fresh descriptor owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let inode = fstat(fd.as_raw_fd()).ok()?.st_ino;
+        Some(Self { _fd: fd, inode })
+    }
 }
 
 /// The inode of a process's mount namespace (`/proc/PID/ns/mnt`).
