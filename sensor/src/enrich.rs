@@ -69,20 +69,20 @@ pub struct Enricher {
     ancestry: process::AncestryCache,
 }
 
-/// A mount namespace's root, with the namespace itself held open: while it
-/// is held, its inode number cannot be given to a new namespace, so the key
-/// it is kept under names this namespace and no other.
+/// A mount namespace's root, kept open with its mount id and inode. While
+/// the fd is held its mount lives, so no other mount can have that id: a
+/// process whose root has this id and inode has this very directory of this
+/// very mount as its root, and every path resolves for it as through this
+/// fd (a chrooted process, a bind mount of the same directory included,
+/// has another id or inode). That holds whatever became of the namespace.
 #[derive(Debug)]
 struct KeptRoot {
     root: Arc<Root>,
-    /// Mount and inode of `root`. A process of the namespace with another
-    /// root is chrooted: it gets its own root, never this one.
     id: resolve::RootId,
-    _ns: resolve::MountNamespace,
 }
 
-/// Namespaces whose root is kept: two fds each (the root and the namespace).
-const KEPT_ROOTS: usize = 512;
+/// Namespaces whose root is kept (one fd each).
+const KEPT_ROOTS: usize = 1024;
 
 /// Script contents kept by the content cache: thousands of small scripts,
 /// or a few hundred at the 64 KiB contents limit.
@@ -104,16 +104,15 @@ impl Enricher {
         let mut roots = LruCache::new(NonZeroUsize::new(KEPT_ROOTS).expect("non-zero"));
         // The sensor's own namespace is the host's: short-lived host processes resolve there.
         if let (Some(ns), Ok(root)) = (
-            resolve::MountNamespace::of_pid(&cfg.proc, std::process::id()),
+            resolve::mnt_ns_of_pid(&cfg.proc, std::process::id()),
             Root::open(Path::new("/")),
         ) {
             if let Ok(id) = root.id() {
                 roots.put(
-                    ns.inode,
+                    ns,
                     KeptRoot {
                         root: Arc::new(root),
                         id,
-                        _ns: ns,
                     },
                 );
             }
@@ -337,8 +336,9 @@ impl Enricher {
     }
 
     /// The live process's root. The root kept for the exec's namespace when
-    /// the process's root is that very directory (not chrooted); else its
-    /// own, opened and checked to be in the exec's namespace, and kept.
+    /// the process's root is that very directory of that very mount (one
+    /// `statx` of `/proc/PID/root`); else its own, opened and checked to be
+    /// in the exec's namespace (as every exec was before), and kept.
     fn live_root(&self, event: &ExecEvent) -> Result<Arc<Root>, ResolveError> {
         let proc = &self.cfg.proc;
         if event.mnt_ns == 0 {
@@ -354,19 +354,19 @@ impl Enricher {
             }
         }
         let root = Arc::new(Root::of_pid(proc, event.pid)?);
-        let ns =
-            resolve::MountNamespace::of_pid(proc, event.pid).ok_or(ResolveError::ProcessGone)?;
-        if ns.inode != event.mnt_ns {
-            return Err(ResolveError::NamespaceChanged);
+        match resolve::mnt_ns_of_pid(proc, event.pid) {
+            Some(ns) if ns == event.mnt_ns => {}
+            Some(_) => return Err(ResolveError::NamespaceChanged),
+            None => return Err(ResolveError::ProcessGone),
         }
         if let Ok(id) = root.id() {
-            // The latest: a chrooted process's root gives way to the next one's.
+            // Always the latest: namespace inode numbers are reused once
+            // freed, and a chrooted process's root gives way to the next one's.
             self.lock_roots().put(
                 event.mnt_ns,
                 KeptRoot {
                     root: root.clone(),
                     id,
-                    _ns: ns,
                 },
             );
         }

@@ -338,9 +338,10 @@ pub fn cwd_of_pid(proc: &Path, pid: u32) -> Option<Vec<u8>> {
         .map(|p: PathBuf| p.into_os_string().into_encoded_bytes())
 }
 
-/// A directory as the root of a path walk: its mount and inode. Two roots
-/// with equal ids resolve every path alike (a bind mount of the same
-/// directory is another mount, so another id).
+/// A directory as the root of a path walk: its mount and inode. While one
+/// holder keeps the mount alive its id is that mount's alone, so two roots
+/// with equal ids then are one directory of one mount and resolve every path
+/// alike (a bind mount of the same directory is another mount, another id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RootId {
     pub mount: u64,
@@ -384,31 +385,6 @@ pub fn root_id_of_pid(proc: &Path, pid: u32) -> Result<RootId, ResolveError> {
         Some(libc::ENOENT) | Some(libc::ESRCH) => ResolveError::ProcessGone,
         _ => ResolveError::from_io(&e),
     })
-}
-
-/// A mount namespace held open (`/proc/PID/ns/mnt`): while held, the
-/// namespace lives on and its inode number names it and no other.
-#[derive(Debug)]
-pub struct MountNamespace {
-    _fd: OwnedFd,
-    pub inode: u64,
-}
-
-impl MountNamespace {
-    /// Hold process `pid`'s mount namespace. None when the process is gone.
-    pub fn of_pid(proc: &Path, pid: u32) -> Option<Self> {
-        let path = proc.join(pid.to_string()).join("ns/mnt");
-        let c = cstring(path.as_os_str().as_bytes()).ok()?;
-        // SAFETY: plain open(2) with O_PATH on a NUL-terminated path; fd owned below.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
-        if fd < 0 {
-            return None;
-        }
-        // SAFETY: fresh descriptor owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let inode = fstat(fd.as_raw_fd()).ok()?.st_ino;
-        Some(Self { _fd: fd, inode })
-    }
 }
 
 /// The inode of a process's mount namespace (`/proc/PID/ns/mnt`).
