@@ -512,7 +512,10 @@ fn facts_of(stopped: &Stopped) -> Vec<FindingFacts> {
 }
 
 /// Kernel-side losses (ring buffer full, undecodable records) from the
-/// sensor's exit summary: they are not in its metrics.
+/// sensor's exit summary, which counts up to its very end. Its metrics
+/// carry the ring buffer's drops too (`sensor_kernel_*_total`, synced
+/// now and then): the summary's count replaces theirs, so no loss is
+/// counted twice.
 fn add_kernel_drops(delta: &mut WindowDelta, stopped: &Stopped) {
     let Some(capture) = &stopped.capture else {
         return;
@@ -520,6 +523,12 @@ fn add_kernel_drops(delta: &mut WindowDelta, stopped: &Stopped) {
     for key in ["exec_drops", "content_drops", "decode_errors"] {
         let n = capture[key].as_u64().unwrap_or(0);
         if n > 0 {
+            if let Some(synced) = delta
+                .dropped_by
+                .remove(&format!("sensor_kernel_{key}_total"))
+            {
+                delta.dropped -= synced.min(delta.dropped);
+            }
             delta.dropped += n;
             delta.dropped_by.insert(format!("kernel {key}"), n);
         }
@@ -755,9 +764,6 @@ fn latency(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
 /// The shell mix at rising rates (fractions of the machine's no-sensor
 /// maximum), then flat out; the sensor records a trace, so every bench exec
 /// can be looked for in what it saw.
-/// The sensor's default `scheduling.realtime_priority`.
-pub const DEFAULT_REALTIME_PRIORITY: u32 = 1;
-
 fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     let base = ctx
         .machine_max_mix
@@ -781,24 +787,21 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
             )
         })
         .collect();
-    plans.push(plan(
-        "flat-out",
-        "shell-mix",
-        Mode::Closed(ctx.best_concurrency),
-        Amount::Seconds(secs),
-        false,
-    ));
-    // Flat out once more under the normal scheduler: shows what the default
-    // real-time priority costs a saturated workload (the quick run shares
-    // one sensor across its steps, so it has no such step).
-    let normal_session = (!ctx.quick).then(|| {
-        plans.push(plan(
-            "flat-out-normal-scheduler",
+    let flat_out = |name: &str| {
+        plan(
+            name,
             "shell-mix",
             Mode::Closed(ctx.best_concurrency),
             Amount::Seconds(secs),
             false,
-        ));
+        )
+    };
+    plans.push(flat_out("flat-out"));
+    // Flat out once more under the normal scheduler: shows what the default
+    // real-time priority costs a saturated workload (the quick run shares
+    // one sensor across its steps, so it has no such step).
+    let normal_session = (!ctx.quick).then(|| {
+        plans.push(flat_out("flat-out-normal-scheduler"));
         plans.len() - 1
     });
     let work = ctx.work.clone();
@@ -869,7 +872,7 @@ fn throughput(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
     r.max_exec_per_s_no_drops = r
         .throughput_steps
         .iter()
-        .filter(|s| s.lossless && s.realtime_priority == DEFAULT_REALTIME_PRIORITY)
+        .filter(|s| s.lossless && s.default_settings())
         .map(|s| s.achieved_rate_per_s)
         .fold(None, |acc: Option<f64>, x| {
             Some(acc.map_or(x, |a| a.max(x)))
@@ -1041,4 +1044,45 @@ fn cache(ctx: &mut Ctx, r: &mut Results) -> Result<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_drops_in_both_the_metrics_and_the_exit_summary_count_once() {
+        let mut delta = WindowDelta {
+            dropped: 7 + 3 + 2,
+            dropped_by: BTreeMap::from([
+                ("sensor_kernel_exec_drops_total".to_string(), 7),
+                ("sensor_kernel_content_drops_total".to_string(), 3),
+                ("sensor_queue_drops_total{queue=\"events\"}".to_string(), 2),
+            ]),
+            missing: 0,
+            missing_by: BTreeMap::new(),
+            cache_hits: BTreeMap::new(),
+            cpu_s: 0.0,
+            wall_s: 0.0,
+        };
+        let stopped = Stopped {
+            lines: Vec::new(),
+            summary: None,
+            // The summary counts to the end: more than the last sync.
+            capture: Some(serde_json::json!({"exec_drops": 9, "content_drops": 3})),
+            vm_hwm_kb: 0,
+            clean_exit: true,
+            label: "test".into(),
+        };
+        add_kernel_drops(&mut delta, &stopped);
+        assert_eq!(delta.dropped, 9 + 3 + 2);
+        assert_eq!(
+            delta.dropped_by.keys().collect::<Vec<_>>(),
+            [
+                "kernel content_drops",
+                "kernel exec_drops",
+                "sensor_queue_drops_total{queue=\"events\"}"
+            ]
+        );
+    }
 }
