@@ -292,9 +292,14 @@ impl EventInput {
 impl EventInput {
     /// Hand over an event without ever waiting; false when it was dropped.
     pub fn offer(&self, exec: CapturedExec) -> bool {
-        let Some(exec) = self.start_direct(exec) else {
+        let Some(exec) = self.start_direct(exec, process_detached) else {
             return true;
         };
+        self.queue(exec)
+    }
+
+    /// Queue for the dispatcher, or drop (counted) when the queue is full.
+    fn queue(&self, exec: CapturedExec) -> bool {
         match self.tx.try_send(exec) {
             Ok(()) => true,
             Err(_) => {
@@ -306,10 +311,26 @@ impl EventInput {
 }
 
 impl EventInput {
-    /// Start the exec's work on a blocking thread now if nothing is queued
-    /// before it and a worker and an in-flight slot are free (inside the
-    /// runtime); else give it back (Some) for the queue.
-    fn start_direct(&self, exec: CapturedExec) -> Option<CapturedExec> {
+    /// [`offer`](Self::offer), for a caller on a runtime thread that just
+    /// woke for this exec and has nothing else to do: when nothing is
+    /// queued before it and a worker is free, its work (enrich, score,
+    /// findings) is done here and now, with no blocking thread woken for
+    /// it (a hand-off is two context switches, which this VM makes dear).
+    /// A content wait or a full output queue still goes to a task.
+    pub fn offer_here(&self, exec: CapturedExec) -> bool {
+        let Some(exec) = self.start_direct(exec, process_here) else {
+            return true;
+        };
+        self.queue(exec)
+    }
+}
+
+impl EventInput {
+    /// Start the exec's work with `start` (on a blocking thread, or here)
+    /// if nothing is queued before it and a worker and an in-flight slot
+    /// are free (inside the runtime); else give it back (Some) for the
+    /// queue.
+    fn start_direct(&self, exec: CapturedExec, start: StartFn) -> Option<CapturedExec> {
         let Some(direct) = &self.direct else {
             return Some(exec);
         };
@@ -329,7 +350,7 @@ impl EventInput {
             return Some(exec);
         };
         self.metrics.events.inc();
-        process_detached(
+        start(
             direct.stage.clone(),
             exec,
             permit,
@@ -824,18 +845,49 @@ fn process_detached(
     release: Release,
 ) {
     let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let kernel_content = exec.kernel_content.clone();
-        match enrich_and_judge(&stage, exec, Some(release), permit) {
-            Ok(None) => {}
-            Ok(unreleased) => {
-                runtime.spawn(release_rest(unreleased));
-            }
-            Err(waiting) => {
-                runtime.spawn(judge_after_wait(stage, kernel_content, *waiting));
-            }
+    tokio::task::spawn_blocking(move || process_on(&runtime, stage, exec, permit, release));
+}
+
+/// How an unordered exec's work is started: [`process_detached`] or
+/// [`process_here`].
+type StartFn = fn(Stage, CapturedExec, tokio::sync::OwnedSemaphorePermit, Release);
+
+/// [`process_detached`]'s work on the calling runtime thread, for an exec
+/// that thread was woken for (`EventInput::offer_here`).
+fn process_here(
+    stage: Stage,
+    exec: CapturedExec,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    release: Release,
+) {
+    process_on(
+        &tokio::runtime::Handle::current(),
+        stage,
+        exec,
+        permit,
+        release,
+    );
+}
+
+/// Enrich, judge and release an unordered exec on this thread; a content
+/// wait or a full output queue goes on as a task on `runtime`.
+fn process_on(
+    runtime: &tokio::runtime::Handle,
+    stage: Stage,
+    exec: CapturedExec,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    release: Release,
+) {
+    let kernel_content = exec.kernel_content.clone();
+    match enrich_and_judge(&stage, exec, Some(release), permit) {
+        Ok(None) => {}
+        Ok(unreleased) => {
+            runtime.spawn(release_rest(unreleased));
         }
-    });
+        Err(waiting) => {
+            runtime.spawn(judge_after_wait(stage, kernel_content, *waiting));
+        }
+    }
 }
 
 /// On a blocking thread: enrich, and score at once unless the script is
@@ -1361,6 +1413,64 @@ mod tests {
         let want: Vec<u64> = (0..100u64).map(|i| me as u64 + i).collect();
         assert_eq!(pids, want);
         assert_eq!(metrics.summary().findings, 100);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn execs_offered_here_are_worked_on_the_calling_thread_and_none_is_lost() {
+        use crate::event::{StdinInfo, StdinKind};
+        use crate::kernel_content::ContentStore;
+        let metrics = Metrics::new();
+        let found = Arc::new(Mutex::new(Vec::new()));
+        let (pipeline, input) = start_test_pipeline(
+            &metrics,
+            Box::new(SlowSink(found.clone())),
+            None,
+            &PipelineOptions {
+                ordered: false,
+                // Full at once: results then go on from a task.
+                finding_queue: 1,
+                content_wait: Duration::from_secs(3600),
+                ..Default::default()
+            },
+        );
+        let me = std::process::id();
+        // A piped script: enriched here, then its content wait is a task.
+        let store = ContentStore::new(65536);
+        let mut piped = event(me + 1000, "/bin/bash", "");
+        piped.argv = vec!["bash".into()];
+        piped.script = Script::Stdin {
+            stdin: StdinInfo {
+                kind: StdinKind::Pipe,
+                path: None,
+                inode: None,
+            },
+        };
+        assert!(input.offer_here(CapturedExec {
+            event: piped,
+            kernel_content: Some(store.exec(me + 1000)),
+            root: None,
+        }));
+        for i in 0..50u32 {
+            assert!(input.offer_here(CapturedExec {
+                event: event(
+                    me + i,
+                    "/bin/bash",
+                    &format!("curl -s http://127.0.0.1:9/{i} | bash")
+                ),
+                kernel_content: None,
+                root: None,
+            }));
+        }
+        store.content(me + 1000, 0, b"curl -s http://127.0.0.1:9/p | sh\n", false);
+        store.exit(me + 1000);
+        drop(input);
+        pipeline.finish().await.unwrap();
+        let mut want: Vec<u64> = (0..50u64).map(|i| me as u64 + i).collect();
+        want.push(me as u64 + 1000);
+        assert_eq!(sorted_pids(&found), want);
+        let s = metrics.summary();
+        assert_eq!(s.events, 51);
+        assert_eq!(s.findings, 51);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -447,11 +447,18 @@ async fn feed_pipeline(
                 // an Exit for the pid when it ran something before).
                 let root = pinner.pin_root(&event);
                 let capture = store.exec_event(&event);
-                input.offer(CapturedExec {
+                let exec = CapturedExec {
                     event,
                     kernel_content: Some(capture),
                     root,
-                });
+                };
+                // This task was woken for this exec alone: do its work
+                // here rather than wake a blocking thread for it.
+                if events.is_empty() {
+                    input.offer_here(exec);
+                } else {
+                    input.offer(exec);
+                }
             }
             CaptureEvent::Content {
                 pid,
