@@ -57,17 +57,23 @@ impl Extractor {
 
     /// Scan one text (script contents, one argument, ...).
     pub fn scan(&mut self, text: &str) {
+        // Each pattern is a full pass over the text; the bytes it cannot
+        // match without (`://`, `/dev/`, a dot, two colons) are checked
+        // first, which rules most out for an argument or a short script.
+        let has_dot = text.contains('.');
         let mut url_spans = Vec::new();
-        for m in URL.find_iter(text) {
+        let urls = text.contains("://").then(|| URL.find_iter(text));
+        for m in urls.into_iter().flatten() {
             url_spans.push(m.range());
             let raw = trim_trailing(m.as_str());
             self.url(raw);
         }
         let outside_urls = |start: usize| !url_spans.iter().any(|r| r.contains(&start));
-        for c in DEV_TCP.captures_iter(text) {
+        let dev_tcp = text.contains("/dev/").then(|| DEV_TCP.captures_iter(text));
+        for c in dev_tcp.into_iter().flatten() {
             self.host(&c[1]);
         }
-        for m in IPV4.find_iter(text) {
+        for m in has_dot.then(|| IPV4.find_iter(text)).into_iter().flatten() {
             if !outside_urls(m.start()) || glued_to_number(text, m.start(), m.end()) {
                 continue;
             }
@@ -75,7 +81,12 @@ impl Extractor {
                 self.ip(IpAddr::V4(ip));
             }
         }
-        for m in IPV6.find_iter(text) {
+        let two_colons = text.matches(':').nth(1).is_some();
+        for m in two_colons
+            .then(|| IPV6.find_iter(text))
+            .into_iter()
+            .flatten()
+        {
             if !outside_urls(m.start()) || !plausible_ipv6(text, m.start(), m.end()) {
                 continue;
             }
@@ -83,7 +94,11 @@ impl Extractor {
                 self.ip(IpAddr::V6(ip));
             }
         }
-        for m in DOMAIN.find_iter(text) {
+        for m in has_dot
+            .then(|| DOMAIN.find_iter(text))
+            .into_iter()
+            .flatten()
+        {
             if !outside_urls(m.start()) || reads_like_code(text, m.start(), m.end()) {
                 continue;
             }
