@@ -55,7 +55,18 @@ pub fn facts(root: &Path) -> Machine {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default()
     };
-    let dirty = !git(&["status", "--porcelain", "--untracked-files=no"]).is_empty();
+    // The bench's own outputs of an earlier run do not make the code dirty.
+    let dirty = !git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":(exclude)bench/REPORT.md",
+        ":(exclude)bench/results.json",
+        ":(exclude)bench/*.svg",
+    ])
+    .is_empty();
     Machine {
         hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
             .unwrap_or_default()
