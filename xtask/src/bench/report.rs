@@ -863,11 +863,11 @@ fn scheduler_note(w: &mut String, r: &Results) {
             w,
             "\nFalling behind has a limit: while it lags, events wait in the kernel's ring \
              buffer (`limits.ring_buffer_bytes`, 4 MiB by default), and in this step it \
-             filled ({}; {} bench execs unseen, {} without contents). With the normal \
+             filled ({} dropped; {} bench execs unseen, {} without contents). With the normal \
              scheduler on a node that is saturated for seconds at a time, raise the ring \
              buffer (`--ring-buffer-bytes`) by the backlog to absorb, or keep the default \
              priority, which lost nothing at full rate.",
-            format!("{} dropped", fmt_map(normal.dropped, &normal.dropped_by)),
+            fmt_map(normal.dropped, &normal.dropped_by),
             normal.unseen_execs.unwrap_or(0),
             normal.missing_contents_bench.unwrap_or(0),
         );
