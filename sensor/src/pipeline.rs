@@ -8,7 +8,7 @@
 //! further. Enrichment and scoring run on a pool of blocking workers (it
 //! races the process's exit, so it starts at once). Released as judged (live
 //! capture, no trace recorded), a worker builds its exec's findings and
-//! writes them itself when the sink takes them without waiting (stdout);
+//! writes them itself when the sink takes them without waiting (stdout, file);
 //! otherwise each result goes to one output thread (in capture order for
 //! event files, else as judged), which builds and writes the findings.
 //! Later queues apply backpressure to the workers, never to capture. Traces

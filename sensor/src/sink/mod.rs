@@ -1,9 +1,9 @@
 //! Where findings go: stdout (default), an append-only JSONL file with
-//! size-based rotation, and an HTTP webhook with an on-disk spool. The file
-//! and the webhook are each a tokio task behind a bounded queue, so a slow
-//! one (a webhook that is down) never holds up the others; stdout is
-//! written by the caller at once (a task and a blocking-pool hop per line
-//! were most of the cost of printing a finding).
+//! size-based rotation, and an HTTP webhook with an on-disk spool. The
+//! webhook is a tokio task behind a bounded queue, so when it is down it
+//! never holds up the others; stdout and the file are written by the
+//! caller at once (a task and a blocking-pool hop per line were most of
+//! the cost of printing a finding).
 //!
 //! API (inside a tokio runtime):
 //! ```no_run
@@ -93,6 +93,8 @@ struct Output {
 /// Every configured sink.
 pub struct Sinks {
     stdout: Option<std::sync::Mutex<stdout::Direct>>,
+    file: Option<std::sync::Mutex<file::FileSink>>,
+    /// The queued sinks (the webhook).
     outputs: Vec<Output>,
     webhook: Option<Arc<WebhookStats>>,
 }
@@ -107,15 +109,10 @@ impl Sinks {
         let stdout = config
             .stdout
             .then(|| std::sync::Mutex::new(stdout::Direct::new()));
-        if let Some(cfg) = &config.file {
-            let sink = file::FileSink::open(cfg)?;
-            let (tx, rx) = mpsc::channel(QUEUE);
-            outputs.push(Output {
-                name: "file",
-                tx,
-                task: tokio::spawn(sink.run(rx)),
-            });
-        }
+        let file = match &config.file {
+            Some(cfg) => Some(std::sync::Mutex::new(file::FileSink::open(cfg)?)),
+            None => None,
+        };
         if let Some(cfg) = &config.webhook {
             let (sink, stats) = webhook::Webhook::open(cfg)?;
             let (tx, rx) = mpsc::channel(QUEUE);
@@ -128,6 +125,7 @@ impl Sinks {
         }
         Ok(Self {
             stdout,
+            file,
             outputs,
             webhook: webhook_stats,
         })
@@ -138,25 +136,29 @@ impl Sinks {
         self.send_line(Line::of(msg)?).await
     }
 
-    /// Queue one already-built JSON finding for every sink (stdout: write
-    /// it now, from this thread).
+    /// Queue one already-built JSON finding for every sink (stdout and
+    /// file: write it now, from this thread).
     pub async fn send_json(&self, value: &serde_json::Value) -> anyhow::Result<()> {
         self.send_line(Line::new(value)?).await
     }
 
-    /// Queue one serialised finding for every sink (stdout: write it now,
-    /// from this thread).
+    /// Queue one serialised finding for every sink (stdout and file: write
+    /// it now, from this thread).
     pub async fn send_line(&self, line: Line) -> anyhow::Result<()> {
-        self.write_stdout(&line);
+        self.write_direct(&line);
         if self.outputs.is_empty() {
             return Ok(());
         }
         self.queue(Arc::new(line)).await
     }
 
-    fn write_stdout(&self, line: &Line) {
+    /// Stdout and the file, from the caller's thread.
+    fn write_direct(&self, line: &Line) {
         if let Some(stdout) = &self.stdout {
             stdout.lock().unwrap_or_else(|p| p.into_inner()).write(line);
+        }
+        if let Some(file) = &self.file {
+            file.lock().unwrap_or_else(|p| p.into_inner()).write(line);
         }
     }
 
@@ -198,6 +200,12 @@ impl Sinks {
             stdout.lock().unwrap_or_else(|p| p.into_inner()).flush();
         }
         let mut first_err = None;
+        if let Some(file) = &self.file {
+            if let Err(err) = file.lock().unwrap_or_else(|p| p.into_inner()).close() {
+                tracing::error!("file sink: {err:#}");
+                first_err = Some(err);
+            }
+        }
         let mut tasks = Vec::new();
         for out in self.outputs {
             drop(out.tx);
@@ -245,20 +253,20 @@ impl crate::pipeline::FindingSink for BlockingSinks {
             .sinks
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("sinks already closed"))?;
-        // Stdout alone (the default) needs no trip through the runtime.
-        sinks.write_stdout(&finding);
+        // Stdout and the file need no trip through the runtime.
+        sinks.write_direct(&finding);
         if sinks.outputs.is_empty() {
             return Ok(());
         }
         self.runtime.block_on(sinks.queue(Arc::new(finding)))
     }
 
-    /// Stdout alone is written from the worker: the others go through
-    /// their queues, which may be full, so their findings are given back.
+    /// Stdout and the file are written from the worker: the webhook goes
+    /// through its queue, which may be full, so its findings are given back.
     fn try_send(&mut self, finding: Line) -> Result<anyhow::Result<()>, Line> {
         match &self.sinks {
             Some(sinks) if sinks.outputs.is_empty() => {
-                sinks.write_stdout(&finding);
+                sinks.write_direct(&finding);
                 Ok(Ok(()))
             }
             _ => Err(finding),
