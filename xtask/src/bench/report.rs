@@ -269,27 +269,28 @@ pub fn targets(r: &Results) -> Vec<Target> {
                          each one is read, hashed, scored and (10 of 16) turned into a finding; \
                          caching by (dev, inode, mtime, size) and by text hash, and the \
                          shortcut for an already-judged `-c` text, only help repeated scripts \
-                         (see the cache section). Already done: findings serialised straight from \
-                         their structs (no intermediate JSON value) and, when stdout takes them \
-                         at once, built and written by the worker that judged the exec (no hop \
-                         to the output thread), an exec's work started on a blocking thread \
-                         straight from the capture side when a worker is free (no dispatcher \
-                         hop), the process's root opened once per exec, the parent's comm from \
-                         the kernel and a busy parent's ancestry reused for 250 ms, container \
-                         lookups remembered by cgroup id, /proc files read with one open, no \
-                         wakeup per ring record. The hops removed this round cut voluntary \
-                         context switches by about 8% but did not move the CPU per exec beyond \
-                         the +-10% round-to-round noise. Profiled (perf), what is left is spread \
-                         thin: scoring about 18%, enrichment about 21% (the parent's ancestry \
-                         6%, the container 5%, the process feeding stdin 3%, opening the script \
-                         2%), building the finding about 16% (the message 5%, indicator regexes \
-                         5%, serialisation 3%), pinning the process root 5%, the ring reader \
-                         6%, the async runtime parking and waking threads about 19%, malloc and \
-                         free about 10%. Closing the gap: an allocator made for many threads \
-                         (mimalloc), a cheaper finding message and fewer indicator regexes \
-                         per finding, /proc/PID opened once per \
-                         exec and everything resolved relative to it, and fewer thread \
-                         hand-offs between the ring reader and the workers.",
+                         (see the cache section). Already done: no wakeup per ring record; an \
+                         exec the ring reader's task was woken for alone is enriched, scored \
+                         and written on that thread (no hand-off to a blocking thread); findings \
+                         serialised straight from their structs and written to stdout or the \
+                         file by that same thread; the process's root kept per mount namespace; \
+                         the parent's comm from the kernel and a busy parent's ancestry reused \
+                         for 250 ms; container lookups remembered by cgroup id; each finding \
+                         indicator pattern run only on text that can match it. Profiled (perf, \
+                         this mix at 100/s), what is left is spread thin: scoring about 29% \
+                         (features 15%, of which the indicator table 13%; the ONNX Runtime call \
+                         9%, mostly its fixed per-run cost for a 4,179-weight linear model), \
+                         building the finding about 18% (the SCC message 5%, network \
+                         indicators 5%, the detection rules' regexes 3%), enrichment about 15% \
+                         (the parent's ancestry 5%, finding the process that feeds a piped \
+                         script 5%), the async runtime parking and waking about 11%, the ring \
+                         reader 8%, malloc and free about 9%. Closing the gap (about a sixth of \
+                         the CPU per exec): the ring event carrying what enrichment now reads \
+                         from /proc (root mount id, the stdin pipe's writer), one ancestry \
+                         list shared by an exec's findings, and ONNX Runtime I/O binding with \
+                         buffers kept between runs. An allocator with per-thread heaps \
+                         (mimalloc) took about 6% off but raised peak memory from 75 to 105 MB, \
+                         over that target, so it is not used.",
                         cpu / 100.0 * 10.0
                     )
                 },
