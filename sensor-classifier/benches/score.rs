@@ -177,6 +177,11 @@ fn write_report(sizes: Vec<serde_json::Value>, corpus: Option<CorpusLatency>) {
         })),
         "load_average_1m": std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().and_then(|x| x.parse::<f64>().ok())),
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "cpu_model": std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        }),
     });
     // LATENCY_JSON=PATH writes the report elsewhere (a trial run that must not touch models/).
     let path = std::env::var_os("LATENCY_JSON")

@@ -180,7 +180,12 @@ pub fn run(args: Args) -> Result<()> {
             .env("PYTHONHASHSEED", "0")
             .env("OMP_NUM_THREADS", "1")
             .env("OPENBLAS_NUM_THREADS", "1")
-            .env("MKL_NUM_THREADS", "1"),
+            .env("MKL_NUM_THREADS", "1")
+            // OpenBLAS picks its kernels by CPU (AVX-512 on this Xeon, AVX2
+            // on AMD EPYC), which moves the weights in their last bits; one
+            // fixed kernel set reproduces the committed model byte for byte
+            // on either (it needs AVX2, which every x86-64 server has).
+            .envs(cfg!(target_arch = "x86_64").then_some(("OPENBLAS_CORETYPE", "Haswell"))),
         "models/train.py",
     )?;
     Ok(())
