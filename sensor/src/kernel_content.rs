@@ -24,6 +24,7 @@ use lru::LruCache;
 use prometheus_client::metrics::{counter::Counter, family::Family};
 use tokio::sync::Notify;
 
+use crate::capture::{ContentDemand, ContentWanted};
 use crate::event::{ExecEvent, Script, StdinKind};
 use crate::metrics::ReasonLabel;
 use crate::stdin_peek::{peek, Peek, ReaderState, StdinPipe};
@@ -33,6 +34,9 @@ use crate::stdin_peek::{peek, Peek, ReaderState, StdinPipe};
 pub struct Capture {
     state: Mutex<CaptureState>,
     changed: Notify,
+    /// Told while someone waits here (capture's reader then drains
+    /// content chunks often).
+    demand: Option<Arc<ContentDemand>>,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +57,11 @@ struct CaptureState {
 impl Capture {
     fn lock(&self) -> std::sync::MutexGuard<'_, CaptureState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps capture's reader draining content chunks often while a wait lasts.
+    fn wanting(&self) -> Option<ContentWanted> {
+        self.demand.as_ref().map(|d| d.want())
     }
 
     fn finish(&self) {
@@ -77,6 +86,7 @@ impl Capture {
     /// no gap: `None` when a gap is in them, the copy completed first (its
     /// waiter takes it) or `deadline` passed.
     async fn prefix(&self, len: usize, deadline: tokio::time::Instant) -> Option<Vec<u8>> {
+        let _wanted = self.wanting();
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -101,6 +111,7 @@ impl Capture {
     /// Until the kernel's copy is complete (the process exited, read to
     /// end of file or hit the limit).
     async fn finished(&self) {
+        let _wanted = self.wanting();
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -115,6 +126,7 @@ impl Capture {
     /// The bytes so far, once complete or at `deadline` (whichever first):
     /// the kernel's copy, or a complete peek at the stdin pipe if that came first.
     pub async fn wait(&self, deadline: tokio::time::Instant) -> CapturedBytes {
+        let _wanted = self.wanting();
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -185,6 +197,7 @@ pub struct ContentStore {
     by_pid: Arc<Mutex<LruCache<u32, Arc<Capture>>>>,
     limit: usize,
     peek: Option<Arc<StdinPeek>>,
+    demand: Option<Arc<ContentDemand>>,
 }
 
 impl ContentStore {
@@ -196,7 +209,16 @@ impl ContentStore {
             ))),
             limit,
             peek: None,
+            demand: None,
         }
+    }
+
+    /// Report waits to capture's reader (see [`ContentDemand`]), which
+    /// drains content chunks often only while someone waits for them.
+    pub fn with_demand(mut self, demand: Arc<ContentDemand>) -> Self {
+        demand.track();
+        self.demand = Some(demand);
+        self
     }
 
     /// Also peek at scripts piped to stdin (see [`StdinPeek`]); `exec_event`
@@ -226,7 +248,10 @@ impl ContentStore {
     /// An interpreter exec'd as `pid`: what it reads from now on is its
     /// script. A previous program in the same pid is finished (exec replaced it).
     pub fn exec(&self, pid: u32) -> Arc<Capture> {
-        let fresh = Arc::new(Capture::default());
+        let fresh = Arc::new(Capture {
+            demand: self.demand.clone(),
+            ..Capture::default()
+        });
         if let Some(old) = self.lock().put(pid, fresh.clone()) {
             old.finish();
         }

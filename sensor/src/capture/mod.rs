@@ -119,7 +119,7 @@ pub mod decode;
 pub mod loader;
 pub mod offsets;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
@@ -319,10 +319,60 @@ struct UserCounters {
 }
 
 /// A running capture. Dropping it detaches the programs.
+/// Whether anyone waits for a script's content (a
+/// [`crate::kernel_content::ContentStore`] given this reports its waiters):
+/// content chunks never wake the reader, so while someone waits it drains
+/// them every `CONTENT_DRAIN`; with nobody waiting, only every
+/// `IDLE_DRAIN`, and an idle sensor is not woken 50 times a second.
+#[derive(Debug, Default)]
+pub struct ContentDemand {
+    /// Set once a store reports its waiters here; until then the reader
+    /// drains every `CONTENT_DRAIN`, as if someone always waited.
+    tracked: AtomicBool,
+    waiting: AtomicUsize,
+    /// A waiter came: the reader looks once more and drains at the
+    /// waiting pace.
+    arrived: tokio::sync::Notify,
+}
+
+impl ContentDemand {
+    /// From now on, waiters are reported with [`want`](Self::want).
+    pub fn track(&self) {
+        self.tracked.store(true, Ordering::SeqCst);
+    }
+
+    /// Someone waits for content until the guard is dropped.
+    pub fn want(self: &Arc<Self>) -> ContentWanted {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.arrived.notify_one();
+        ContentWanted(self.clone())
+    }
+
+    /// How long the idle reader may leave content chunks in the ring.
+    fn drain_every(&self) -> std::time::Duration {
+        if !self.tracked.load(Ordering::SeqCst) || self.waiting.load(Ordering::SeqCst) > 0 {
+            CONTENT_DRAIN
+        } else {
+            IDLE_DRAIN
+        }
+    }
+}
+
+/// A waiter for content (see [`ContentDemand::want`]).
+#[derive(Debug)]
+pub struct ContentWanted(Arc<ContentDemand>);
+
+impl Drop for ContentWanted {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 pub struct Capture {
     ebpf: Option<aya::Ebpf>,
     counters: PerCpuArray<MapData, u64>,
     user: Arc<UserCounters>,
+    demand: Arc<ContentDemand>,
     stop: Option<oneshot::Sender<()>>,
     reader: Option<tokio::task::JoinHandle<()>>,
 }
@@ -363,17 +413,32 @@ impl Capture {
             judge,
             known: PidSet::default(),
         };
-        let reader = tokio::spawn(read_loop(events, loaded.gate, out, limits, stop_rx));
+        let demand = Arc::new(ContentDemand::default());
+        let reader = tokio::spawn(read_loop(
+            events,
+            loaded.gate,
+            out,
+            limits,
+            demand.clone(),
+            stop_rx,
+        ));
         Ok((
             Self {
                 ebpf: Some(loaded.ebpf),
                 counters: loaded.counters,
                 user,
+                demand,
                 stop: Some(stop_tx),
                 reader: Some(reader),
             },
             rx,
         ))
+    }
+
+    /// Where a content store reports its waiters, so that the idle reader
+    /// drains content chunks often only while someone waits for them.
+    pub fn content_demand(&self) -> Arc<ContentDemand> {
+        self.demand.clone()
     }
 
     /// A handle of its own (a new fd) on the loaded LRU hash map `name`
@@ -430,8 +495,13 @@ impl Drop for Capture {
     }
 }
 
-/// How often the reader drains the ring buffer without being woken.
+/// How often the reader drains the ring buffer without being woken, while
+/// someone waits for a script's content.
 const CONTENT_DRAIN: std::time::Duration = std::time::Duration::from_millis(20);
+/// The same with nobody waiting (see [`ContentDemand`]): chunks are bounded
+/// per process and an exec or exit record wakes the reader anyway, so they
+/// only need draining before the ring buffer could fill.
+const IDLE_DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
 /// While records keep coming, the reader polls this often instead of
 /// having the kernel wake it per record. At the machine's full exec rate
 /// (~1 record per ms) a 1 ms poll woke the reader (and a tokio worker) for
@@ -491,6 +561,7 @@ async fn read_loop(
     mut gate: Array<MapData, u64>,
     mut out: Output,
     limits: DecodeLimits,
+    demand: Arc<ContentDemand>,
     mut stop: oneshot::Receiver<()>,
 ) {
     // Wall time = boot time + offset; re-read the offset now and then so NTP
@@ -541,8 +612,9 @@ async fn read_loop(
                 Some(_) => {}
             }
             // Content chunks never wake us: drain them now and then anyway,
-            // so a script still being read is seen up to CONTENT_DRAIN ago.
-            CONTENT_DRAIN
+            // so a script still being read is seen up to CONTENT_DRAIN ago
+            // by whoever waits for it.
+            demand.drain_every()
         };
         // Sleep until the next poll or a wakeup; on stop, drain once more
         // (programs are detached).
@@ -556,6 +628,8 @@ async fn read_loop(
                 }
             },
             _ = &mut stop => stopping = true,
+            // A new content waiter: look again, at the waiting pace.
+            _ = demand.arrived.notified() => {}
         }
     }
 }
@@ -674,6 +748,29 @@ fn to_event(record: Record) -> Option<CaptureEvent> {
 mod tests {
     use super::*;
     use crate::event::Script;
+
+    #[tokio::test]
+    async fn content_chunks_are_drained_often_only_while_someone_waits() {
+        let demand = Arc::new(ContentDemand::default());
+        assert_eq!(
+            demand.drain_every(),
+            CONTENT_DRAIN,
+            "no store reports: as before"
+        );
+        demand.track();
+        assert_eq!(demand.drain_every(), IDLE_DRAIN);
+        let first = demand.want();
+        let second = demand.want();
+        assert_eq!(demand.drain_every(), CONTENT_DRAIN);
+        // The reader hears of a new waiter even if it was not listening yet.
+        tokio::time::timeout(std::time::Duration::from_secs(5), demand.arrived.notified())
+            .await
+            .expect("a waiter's arrival is announced");
+        drop(first);
+        assert_eq!(demand.drain_every(), CONTENT_DRAIN);
+        drop(second);
+        assert_eq!(demand.drain_every(), IDLE_DRAIN);
+    }
 
     fn exec(pid: u32, code: &str) -> CaptureEvent {
         CaptureEvent::Exec(ExecEvent::for_test(

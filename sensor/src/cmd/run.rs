@@ -374,7 +374,8 @@ pub(crate) async fn live(
                 Some(Box::new(move |event| judged.take_judged(event))),
             )?;
             tracing::info!("capturing interpreter execs");
-            let mut store = ContentStore::new(args.kernel_content_bytes as usize);
+            let mut store = ContentStore::new(args.kernel_content_bytes as usize)
+                .with_demand(capture.content_demand());
             if args.stdin_peek && args.kernel_content_bytes > 0 {
                 store = with_stdin_peek(
                     store,
