@@ -269,7 +269,9 @@ pub fn targets(r: &Results) -> Vec<Target> {
                          each one is read, hashed, scored and (10 of 16) turned into a finding; \
                          caching by (dev, inode, mtime, size) and by text hash, and the \
                          shortcut for an already-judged `-c` text, only help repeated scripts \
-                         (see the cache section). Already done: no wakeup per ring record; an \
+                         (see the cache section). Already done: no wakeup per ring record, and \
+                         an idle reader drains content chunks once a second unless someone \
+                         waits for them (4 wakeups a second idle, was 64); an \
                          exec the ring reader's task was woken for alone is enriched, scored \
                          and written on that thread (no hand-off to a blocking thread); findings \
                          serialised straight from their structs and written to stdout or the \
