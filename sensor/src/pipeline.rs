@@ -1386,20 +1386,32 @@ mod tests {
         assert_eq!(s.findings, 50);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn unordered_results_wait_for_a_full_output_queue_and_none_is_lost() {
-        let metrics = Metrics::new();
+    /// An unordered pipeline whose output queue is full at once (one slot,
+    /// a slow sink): results then wait for room from a task.
+    fn start_slow_unordered_pipeline(
+        metrics: &Metrics,
+        content_wait: Duration,
+    ) -> (Pipeline, EventInput, Arc<Mutex<Vec<serde_json::Value>>>) {
         let found = Arc::new(Mutex::new(Vec::new()));
         let (pipeline, input) = start_test_pipeline(
-            &metrics,
+            metrics,
             Box::new(SlowSink(found.clone())),
             None,
             &PipelineOptions {
                 ordered: false,
                 finding_queue: 1,
+                content_wait,
                 ..Default::default()
             },
         );
+        (pipeline, input, found)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unordered_results_wait_for_a_full_output_queue_and_none_is_lost() {
+        let metrics = Metrics::new();
+        let (pipeline, input, found) =
+            start_slow_unordered_pipeline(&metrics, PipelineOptions::default().content_wait);
         let me = std::process::id();
         // Distinct texts: none is taken by the judged-text shortcut.
         offer_bash_execs(
@@ -1416,23 +1428,12 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn execs_offered_here_are_worked_on_the_calling_thread_and_none_is_lost() {
+    async fn execs_offered_here_all_become_findings_through_a_content_wait_and_a_full_queue() {
         use crate::event::{StdinInfo, StdinKind};
         use crate::kernel_content::ContentStore;
         let metrics = Metrics::new();
-        let found = Arc::new(Mutex::new(Vec::new()));
-        let (pipeline, input) = start_test_pipeline(
-            &metrics,
-            Box::new(SlowSink(found.clone())),
-            None,
-            &PipelineOptions {
-                ordered: false,
-                // Full at once: results then go on from a task.
-                finding_queue: 1,
-                content_wait: Duration::from_secs(3600),
-                ..Default::default()
-            },
-        );
+        let (pipeline, input, found) =
+            start_slow_unordered_pipeline(&metrics, Duration::from_secs(3600));
         let me = std::process::id();
         // A piped script: enriched here, then its content wait is a task.
         let store = ContentStore::new(65536);
