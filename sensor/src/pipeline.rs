@@ -844,35 +844,17 @@ fn process_detached(
     permit: tokio::sync::OwnedSemaphorePermit,
     release: Release,
 ) {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || process_on(&runtime, stage, exec, permit, release));
+    tokio::task::spawn_blocking(move || process_here(stage, exec, permit, release));
 }
 
 /// How an unordered exec's work is started: [`process_detached`] or
 /// [`process_here`].
 type StartFn = fn(Stage, CapturedExec, tokio::sync::OwnedSemaphorePermit, Release);
 
-/// [`process_detached`]'s work on the calling runtime thread, for an exec
-/// that thread was woken for (`EventInput::offer_here`).
+/// Enrich, judge and release an unordered exec on this thread (a runtime
+/// thread woken for it, `EventInput::offer_here`, or a blocking one); a
+/// content wait or a full output queue goes on as a task.
 fn process_here(
-    stage: Stage,
-    exec: CapturedExec,
-    permit: tokio::sync::OwnedSemaphorePermit,
-    release: Release,
-) {
-    process_on(
-        &tokio::runtime::Handle::current(),
-        stage,
-        exec,
-        permit,
-        release,
-    );
-}
-
-/// Enrich, judge and release an unordered exec on this thread; a content
-/// wait or a full output queue goes on as a task on `runtime`.
-fn process_on(
-    runtime: &tokio::runtime::Handle,
     stage: Stage,
     exec: CapturedExec,
     permit: tokio::sync::OwnedSemaphorePermit,
@@ -882,10 +864,10 @@ fn process_on(
     match enrich_and_judge(&stage, exec, Some(release), permit) {
         Ok(None) => {}
         Ok(unreleased) => {
-            runtime.spawn(release_rest(unreleased));
+            tokio::spawn(release_rest(unreleased));
         }
         Err(waiting) => {
-            runtime.spawn(judge_after_wait(stage, kernel_content, *waiting));
+            tokio::spawn(judge_after_wait(stage, kernel_content, *waiting));
         }
     }
 }

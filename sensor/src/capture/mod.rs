@@ -318,7 +318,6 @@ struct UserCounters {
     content_drops: AtomicU64,
 }
 
-/// A running capture. Dropping it detaches the programs.
 /// Whether anyone waits for a script's content (a
 /// [`crate::kernel_content::ContentStore`] given this reports its waiters):
 /// content chunks never wake the reader, so while someone waits it drains
@@ -368,6 +367,7 @@ impl Drop for ContentWanted {
     }
 }
 
+/// A running capture. Dropping it detaches the programs.
 pub struct Capture {
     ebpf: Option<aya::Ebpf>,
     counters: PerCpuArray<MapData, u64>,
