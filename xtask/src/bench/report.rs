@@ -281,16 +281,17 @@ pub fn targets(r: &Results) -> Vec<Target> {
                          indicator pattern run only on text that can match it. Profiled (perf, \
                          this mix at 100/s), what is left is spread thin: scoring about 29% \
                          (features 15%, of which the indicator table 13%; the ONNX Runtime call \
-                         9%, mostly its fixed per-run cost for a 4,179-weight linear model), \
+                         9%, though it takes 3-6 µs alone: at this rate every exec finds its \
+                         tables cold), \
                          building the finding about 18% (the SCC message 5%, network \
                          indicators 5%, the detection rules' regexes 3%), enrichment about 15% \
                          (the parent's ancestry 5%, finding the process that feeds a piped \
                          script 5%), the async runtime parking and waking about 11%, the ring \
-                         reader 8%, malloc and free about 9%. Closing the gap (about a sixth of \
-                         the CPU per exec): the ring event carrying what enrichment now reads \
-                         from /proc (root mount id, the stdin pipe's writer), one ancestry \
-                         list shared by an exec's findings, and ONNX Runtime I/O binding with \
-                         buffers kept between runs. An allocator with per-thread heaps \
+                         reader 8%, malloc and free about 9%. Closing the gap: the ring event \
+                         carrying the process root's mount id (read from /proc now), one \
+                         ancestry list shared by an exec's findings instead of copies, and a \
+                         cheaper search for the process feeding a piped script. An allocator \
+                         with per-thread heaps \
                          (mimalloc) took about 6% off but raised peak memory from 75 to 105 MB, \
                          over that target, so it is not used.",
                         cpu / 100.0 * 10.0
