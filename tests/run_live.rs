@@ -31,15 +31,31 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// The first `n` benign shell scripts of the corpus, written (never
-/// executable) into `dir`.
+/// The first `n` benign shell scripts of the shared corpus (real-world
+/// scripts), written (never executable) into `dir`. A clone without the
+/// corpus beside it (`../shared/data`) uses the repo's own benign synthetic
+/// bash files instead; CI must have the corpus.
 fn benign_corpus_scripts(dir: &Path, n: usize) -> Vec<PathBuf> {
     let corpus = repo().join("../shared/data/train/bash_benign.jsonl");
+    let corpus = if corpus.is_file() {
+        corpus
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide the shared corpus at {}",
+            corpus.display()
+        );
+        eprintln!(
+            "NOTE: no shared corpus at {}: using the benign bash files of models/synthetic",
+            corpus.display()
+        );
+        repo().join("models/synthetic/synthetic.jsonl")
+    };
     let text = std::fs::read_to_string(&corpus)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", corpus.display()));
     text.lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|r| r["kind"] == "file")
+        .filter(|r| r["kind"] == "file" && r["lang"] == "bash" && r["label"] == "benign")
         .take(n)
         .enumerate()
         .map(|(i, r)| {
