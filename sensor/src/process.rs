@@ -299,18 +299,32 @@ pub fn pipe_writers(proc: &Path, inode: u64, reader: u32) -> Vec<u32> {
             .and_then(|s| s.parse::<u32>().ok())
     });
     pipe_writers_among(proc, inode, reader, pids)
+        .into_iter()
+        .map(|w| w.pid)
+        .collect()
+}
+
+/// A process holding the write end of a pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PipeWriter {
+    pub pid: u32,
+    /// Every write end it holds is close-on-exec: it loses them at its next
+    /// exec. A process that feeds a pipe on purpose has the end dup'd onto
+    /// a descriptor (its stdout) or carried through an exec; a fork that has
+    /// not exec'd yet holds its parent's ends this way for a moment.
+    pub close_on_exec: bool,
 }
 
 /// The processes of `pids` other than `reader` that hold `pipe:[inode]`
-/// open for writing, sorted.
+/// open for writing, sorted by pid.
 pub fn pipe_writers_among(
     proc: &Path,
     inode: u64,
     reader: u32,
     pids: impl IntoIterator<Item = u32>,
-) -> Vec<u32> {
+) -> Vec<PipeWriter> {
     let target = format!("pipe:[{inode}]");
-    let mut writers = Vec::new();
+    let mut writers: Vec<PipeWriter> = Vec::new();
     for pid in pids {
         if pid == reader {
             continue;
@@ -319,6 +333,7 @@ pub fn pipe_writers_among(
         let Ok(fds) = std::fs::read_dir(dir.join("fd")) else {
             continue;
         };
+        let mut found: Option<PipeWriter> = None;
         for fd in fds.flatten() {
             let Ok(link) = std::fs::read_link(fd.path()) else {
                 continue;
@@ -326,19 +341,27 @@ pub fn pipe_writers_among(
             if link.as_os_str() != target.as_str() {
                 continue;
             }
-            let writes = fd
+            let Some(flags) = fd
                 .file_name()
                 .to_str()
-                .map(|n| fd_is_writable(&dir.join("fdinfo").join(n)))
-                .unwrap_or(false);
-            if writes {
-                writers.push(pid);
+                .and_then(|n| fd_flags(&dir.join("fdinfo").join(n)))
+            else {
+                continue;
+            };
+            if flags & (libc::O_ACCMODE as u32) == libc::O_RDONLY as u32 {
+                continue;
+            }
+            let close_on_exec = flags & libc::O_CLOEXEC as u32 != 0;
+            let w = found.get_or_insert(PipeWriter { pid, close_on_exec });
+            w.close_on_exec &= close_on_exec;
+            if !w.close_on_exec {
                 break;
             }
         }
+        writers.extend(found);
     }
-    writers.sort_unstable();
-    writers.dedup();
+    writers.sort_unstable_by_key(|w| w.pid);
+    writers.dedup_by_key(|w| w.pid);
     writers
 }
 
@@ -382,33 +405,30 @@ fn family(proc: &Path, reader: u32, reader_ppid: u32) -> Vec<u32> {
     pids
 }
 
-/// `flags:` in `/proc/PID/fdinfo/N` is octal; write end when O_WRONLY or O_RDWR.
-fn fd_is_writable(fdinfo: &Path) -> bool {
-    let Some(text) = read_proc_text(fdinfo) else {
-        return false;
-    };
+/// `flags:` in `/proc/PID/fdinfo/N` (octal; O_CLOEXEC is shown there too).
+fn fd_flags(fdinfo: &Path) -> Option<u32> {
+    let text = read_proc_text(fdinfo)?;
     text.lines()
         .find_map(|l| l.strip_prefix("flags:"))
         .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
-        .map(|flags| flags & (libc::O_ACCMODE as u32) != libc::O_RDONLY as u32)
-        .unwrap_or(false)
 }
 
 /// The process feeding `reader`'s stdin pipe, among the reader's family
-/// (parent, siblings, children): of the writers, prefer one that is not a
-/// shell holding the pipe by inheritance (a sibling such as `curl`), else
-/// the first.
+/// (parent, siblings, children): preferably one other than the parent that
+/// holds the pipe on purpose (a sibling such as `curl` in `curl URL | bash`,
+/// whose stdout it is), else the parent (a program writing into its child's
+/// stdin). A sibling that holds the pipe only close-on-exec is never named:
+/// that is a child the parent has just forked for something else, which
+/// drops the parent's ends when it execs, not the feeder.
 pub fn stdin_feeder(proc: &Path, inode: u64, reader: u32, reader_ppid: u32) -> Option<ProcessInfo> {
     let writers = pipe_writers_among(proc, inode, reader, family(proc, reader, reader_ppid));
-    let infos: Vec<ProcessInfo> = writers
-        .into_iter()
-        .filter_map(|pid| process_info(proc, pid))
-        .collect();
-    infos
+    let deliberate = writers
         .iter()
-        .find(|p| p.pid != reader_ppid)
-        .or_else(|| infos.first())
-        .cloned()
+        .filter(|w| w.pid != reader_ppid && !w.close_on_exec);
+    let parent = writers.iter().filter(|w| w.pid == reader_ppid);
+    deliberate
+        .chain(parent)
+        .find_map(|w| process_info(proc, w.pid))
 }
 
 #[cfg(test)]
@@ -569,5 +589,68 @@ mod tests {
         shell.kill().ok();
         shell.wait().unwrap();
         assert_eq!(feeder.unwrap().comm, "sleep");
+    }
+
+    #[test]
+    fn a_parent_writing_into_its_childs_stdin_is_the_feeder_not_a_fresh_fork() {
+        // The parent (this test) writes into `sleep`'s stdin. A sibling holds
+        // the same write end close-on-exec only, as a child the parent has
+        // forked for something else does until it execs. Once the parent has
+        // closed its end, there is no feeder to name.
+        let (read_end, write_end) = std::io::pipe().unwrap();
+        let inode = std::fs::metadata(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&read_end)
+        ))
+        .unwrap()
+        .ino();
+        let mut reader = Command::new("/bin/sleep")
+            .arg("30")
+            .stdin(read_end)
+            .spawn()
+            .unwrap();
+        let keep_cloexec_copy = "import os, time\n\
+            kept = os.dup(1)  # close-on-exec, as Python makes every new fd\n\
+            os.dup2(os.open('/dev/null', os.O_WRONLY), 1)\n\
+            open('/dev/stderr', 'w').write('ready\\n')\n\
+            time.sleep(30)\n";
+        let mut sibling = Command::new("/usr/bin/python3")
+            .args(["-c", keep_cloexec_copy])
+            .stdout(write_end.try_clone().unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(sibling.stderr.take().unwrap()),
+            &mut ready,
+        )
+        .unwrap();
+        let proc = Path::new("/proc");
+        let me = std::process::id();
+        let writers = pipe_writers_among(proc, inode, reader.id(), [me, sibling.id()]);
+        let feeder = stdin_feeder(proc, inode, reader.id(), me);
+        drop(write_end);
+        let after_close = stdin_feeder(proc, inode, reader.id(), me);
+        for child in [&mut reader, &mut sibling] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        assert_eq!(ready, "ready\n");
+        assert_eq!(
+            writers,
+            vec![
+                PipeWriter {
+                    pid: me.min(sibling.id()),
+                    close_on_exec: true
+                },
+                PipeWriter {
+                    pid: me.max(sibling.id()),
+                    close_on_exec: true
+                }
+            ]
+        );
+        assert_eq!(feeder.unwrap().pid, me);
+        assert_eq!(after_close, None);
     }
 }

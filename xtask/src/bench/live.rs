@@ -423,8 +423,17 @@ fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     }
 }
 
+/// The `bench-id` of the script a finding is about: the one in the first
+/// `contents` (the flagged process's script), else the first anywhere. Other
+/// ids can appear earlier in the line: a stdin feeder's command line may be
+/// another bench exec's.
 pub fn find_bench_id(text: &str) -> Option<u64> {
-    let at = text.find("bench-id=")? + "bench-id=".len();
+    let from = text.find("\"contents\":").unwrap_or(0);
+    let at = text[from..]
+        .find("bench-id=")
+        .map(|i| from + i)
+        .or_else(|| text.find("bench-id="))?
+        + "bench-id=".len();
     let digits: String = text[at..]
         .chars()
         .take_while(char::is_ascii_digit)
@@ -464,6 +473,13 @@ mod tests {
         assert_eq!(f.pid, Some(42));
         assert_eq!(f.latency_us, Some(2000.0));
         assert_eq!(f.verdict_latency_us, Some(900.0));
+    }
+
+    #[test]
+    fn the_bench_id_is_the_flagged_scripts_not_its_feeders() {
+        let text = r##"{"finding":{"description":"fed by `bash -c # bench-id=9`","processes":[{"pid":42,"script":{"contents":"# bench-id=77\n..."}}]}}"##;
+        assert_eq!(find_bench_id(text), Some(77));
+        assert_eq!(find_bench_id("args: # bench-id=5"), Some(5));
     }
 
     #[test]
