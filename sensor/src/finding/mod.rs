@@ -20,6 +20,7 @@ pub mod indicator;
 pub mod rules;
 pub mod scc;
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock};
@@ -40,17 +41,20 @@ use scc::{
     Resource, State,
 };
 
-/// What the rules and the builder derive once from a detection.
+/// What the rules and the builder derive once from a detection. The costly
+/// parts (the indicator scan, the downloader search) are derived on first
+/// use: most execs meet no rule, and the rules stop at cheaper facts.
 pub struct Facts<'a> {
     pub detection: &'a Detection,
     pub language: Language,
     /// The text that was scored (script contents or `-c` literal).
     pub text: &'a str,
+    /// argv, invalid UTF-8 escaped.
+    args: Vec<String>,
     /// argv joined with spaces (invalid UTF-8 escaped).
     pub args_text: String,
-    pub indicator: Indicator,
-    /// The script or its arguments fetch something (curl, wget, urllib, ...).
-    pub downloads: bool,
+    indicator: OnceCell<Indicator>,
+    downloads: OnceCell<bool>,
     /// Interpreter, exec'd file and script paths, absolute where known.
     pub paths: Vec<String>,
 }
@@ -66,28 +70,8 @@ impl<'a> Facts<'a> {
     pub fn new(detection: &'a Detection) -> Self {
         let event = &detection.event;
         let enrichment = &detection.enrichment;
-        let text = scored_text(enrichment);
         let args: Vec<String> = event.argv.iter().map(|a| escape(a.as_bytes())).collect();
         let args_text = args.join(" ");
-        let mut x = indicator::Extractor::new();
-        x.scan(text);
-        // A `-c` literal is the text as well: scanning it again finds nothing new.
-        for arg in args.iter().filter(|arg| *arg != text) {
-            x.scan(arg);
-        }
-        if let Some(feeder) = &enrichment.stdin_feeder {
-            for arg in &feeder.args {
-                x.scan(&escape(arg.as_bytes()));
-            }
-        }
-        let downloads = DOWNLOADER.is_match(text)
-            || DOWNLOADER.is_match(&args_text)
-            || enrichment.stdin_feeder.as_ref().is_some_and(|f| {
-                matches!(
-                    f.comm.as_str(),
-                    "curl" | "wget" | "fetch" | "aria2c" | "tftp"
-                )
-            });
         let mut paths = vec![
             escape(event.binary.as_bytes()),
             escape(event.filename.as_bytes()),
@@ -103,12 +87,51 @@ impl<'a> Facts<'a> {
         Self {
             detection,
             language: Language::of(event),
-            text,
+            text: scored_text(enrichment),
+            args,
             args_text,
-            indicator: x.finish(),
-            downloads,
+            indicator: OnceCell::new(),
+            downloads: OnceCell::new(),
             paths,
         }
+    }
+
+    /// URLs, domains, IPs, ... named by the text, the arguments and the
+    /// stdin feeder's arguments.
+    pub fn indicator(&self) -> &Indicator {
+        self.indicator.get_or_init(|| {
+            let mut x = indicator::Extractor::new();
+            x.scan(self.text);
+            // A `-c` literal is the text as well: scanning it again finds nothing new.
+            for arg in self.args.iter().filter(|arg| *arg != self.text) {
+                x.scan(arg);
+            }
+            if let Some(feeder) = &self.detection.enrichment.stdin_feeder {
+                for arg in &feeder.args {
+                    x.scan(&escape(arg.as_bytes()));
+                }
+            }
+            x.finish()
+        })
+    }
+
+    /// The script or its arguments fetch something (curl, wget, urllib, ...).
+    pub fn downloads(&self) -> bool {
+        *self.downloads.get_or_init(|| {
+            DOWNLOADER.is_match(self.text)
+                || DOWNLOADER.is_match(&self.args_text)
+                || self
+                    .detection
+                    .enrichment
+                    .stdin_feeder
+                    .as_ref()
+                    .is_some_and(|f| {
+                        matches!(
+                            f.comm.as_str(),
+                            "curl" | "wget" | "fetch" | "aria2c" | "tftp"
+                        )
+                    })
+        })
     }
 }
 
@@ -235,7 +258,7 @@ fn message(facts: &Facts, hit: &Hit, config: &Config) -> NotificationMessage {
         create_time: rfc3339_utc(&d.create_time),
         severity: Some(hit.severity),
         finding_class: Some(FindingClass::Threat),
-        indicator: (!facts.indicator.is_empty()).then(|| facts.indicator.clone()),
+        indicator: (!facts.indicator().is_empty()).then(|| facts.indicator().clone()),
         mitre_attack: Some(mitre),
         processes: processes(facts, config),
         description: describe(facts, hit),

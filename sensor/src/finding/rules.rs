@@ -77,7 +77,7 @@ pub fn verdict_hit(facts: &Facts) -> Hit {
         Severity::Low
     };
     let mut mitre = execution(facts.language);
-    if facts.downloads {
+    if facts.downloads() {
         mitre.additional_tactics.push(Tactic::CommandAndControl);
         mitre
             .additional_techniques
@@ -154,11 +154,17 @@ fn reverse_shell(facts: &Facts, _config: &Config) -> Option<Hit> {
         Script::Stdin { stdin } if stdin.kind == StdinKind::Socket => {
             "the interpreter's stdin is a network socket".to_string()
         }
-        Script::Inline { .. } if DEV_TCP_REDIRECT.is_match(&facts.args_text) => {
+        // Each pattern's literal first: most inline code has none, and a
+        // substring search costs a fraction of a regex call.
+        Script::Inline { .. }
+            if facts.args_text.contains("/dev/") && DEV_TCP_REDIRECT.is_match(&facts.args_text) =>
+        {
             "inline code redirects the shell's streams to a /dev/tcp socket".to_string()
         }
         Script::Inline { .. }
-            if facts.language == Language::Python && PY_SOCKET_DUP.is_match(&facts.args_text) =>
+            if facts.language == Language::Python
+                && facts.args_text.contains("dup2")
+                && PY_SOCKET_DUP.is_match(&facts.args_text) =>
         {
             "inline Python connects a socket and dup2()s it over the standard streams".to_string()
         }
@@ -227,11 +233,13 @@ fn decode_text(blob: &str) -> Option<String> {
     (printable * 10 >= text.chars().count() * 9).then(|| text.to_string())
 }
 
+/// Both alternatives name `base64` (the rule searches for it first).
 static DOWNLOAD_TO_DECODER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:curl|wget)\b[^|\n]*\|\s*(?:base64\s+(?:-\w+\s+)*(?:-d|--decode|-D)\b|openssl\s+(?:enc\s+)?-?base64\b)")
         .expect("piped download regex")
 });
 
+/// Both alternatives name `base64` (the rule searches for it first).
 static DECODER_TO_INTERPRETER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:\bbase64\s+(?:-\w+\s+)*(?:-d|--decode|-D)\b|\bopenssl\s+(?:enc\s+)?-?base64\b[^|\n]*-d\b)[^|\n]*\|\s*(?:sudo\s+)?(?:\S*/)?(?:bash|sh|dash|zsh|ksh|ash|busybox\s+sh|python[0-9.]*)\b")
         .expect("piped execution regex")
@@ -247,7 +255,7 @@ fn encoded_mitre(facts: &Facts) -> MitreAttack {
 fn piped_encoded_download(facts: &Facts, _config: &Config) -> Option<Hit> {
     let text = [facts.args_text.as_str(), facts.text]
         .into_iter()
-        .find(|t| DOWNLOAD_TO_DECODER.is_match(t))?;
+        .find(|t| t.contains("base64") && DOWNLOAD_TO_DECODER.is_match(t))?;
     let m = DOWNLOAD_TO_DECODER.find(text)?;
     let mut mitre = MitreAttack {
         primary_tactic: Some(Tactic::CommandAndControl),
@@ -269,6 +277,7 @@ fn piped_encoded_download(facts: &Facts, _config: &Config) -> Option<Hit> {
 fn piped_encoded_execution(facts: &Facts, _config: &Config) -> Option<Hit> {
     let reason = if let Some(m) = [facts.args_text.as_str(), facts.text]
         .into_iter()
+        .filter(|t| t.contains("base64"))
         .find_map(|t| DECODER_TO_INTERPRETER.find(t))
     {
         format!(
@@ -328,7 +337,10 @@ fn fileless_dev_shm(facts: &Facts, _config: &Config) -> Option<Hit> {
 }
 
 fn malicious_url(facts: &Facts, config: &Config) -> Option<Hit> {
-    let matched = blocklisted(&facts.indicator, &config.finding.url_blocklist)?;
+    if config.finding.url_blocklist.is_empty() {
+        return None;
+    }
+    let matched = blocklisted(facts.indicator(), &config.finding.url_blocklist)?;
     let mut mitre = execution(facts.language);
     mitre.additional_tactics.push(Tactic::CommandAndControl);
     mitre
