@@ -1143,14 +1143,15 @@ mod tests {
         let metrics = Metrics::new();
         let found = Arc::new(Mutex::new(Vec::new()));
         let records = Arc::new(Mutex::new(Vec::new()));
+        let opts = PipelineOptions {
+            event_queue: 1000,
+            ..Default::default()
+        };
         let (pipeline, input) = start_test_pipeline(
             &metrics,
             Box::new(CollectSink(found.clone())),
             Some(Box::new(CollectRecords(records.clone()))),
-            &PipelineOptions {
-                event_queue: 1000,
-                ..Default::default()
-            },
+            &opts,
         );
         let me = std::process::id();
         offer_bash_execs(
@@ -1178,8 +1179,15 @@ mod tests {
         assert_eq!(s.events, 200);
         assert_eq!(s.malicious, 20);
         assert_eq!(s.findings, 20);
-        // 2 distinct texts, 200 scorings: 198 from the cache.
-        assert_eq!(s.cache_hits.get("score"), Some(&198));
+        // 2 distinct texts, 200 scorings: all but the first of each come from
+        // the cache, but for the few that workers scored at once before any
+        // of them stored the verdict.
+        let hits = s.cache_hits.get("score").copied().unwrap_or(0);
+        let most_misses = 2 * opts.workers as u64;
+        assert!(
+            (200 - most_misses..=198).contains(&hits),
+            "{hits} score cache hits"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
