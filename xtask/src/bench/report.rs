@@ -196,34 +196,40 @@ pub fn targets(r: &Results) -> Vec<Target> {
                     let (lo, hi) =
                         without.fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
                     format!(
-                        "Two costs land on the exec loop: the eBPF programs run inside every \
-                         exec (kernel.bpf_stats_enabled on this loop: about 8 us per exec in \
-                         sched_process_exec, its own work: an exec in a dense stream no longer \
-                         forces a wakeup of the reader, which was another 12 us, a self-IPI and \
-                         VM exit, per exec woken; \
-                         0.16 us in sys_exit_execve per execve of the \
-                         host; about 0.2 us per read(2) in each read hook, some seven reads per \
-                         `bash -c true`), and the sensor's user space takes {:.3} CPU s per 1,000 execs, \
-                         i.e. {:.0}% of one of the {} cores at {:.0} execs/s. The loop's own CPU \
-                         per exec (eBPF and syscall hooks included) was {:.0} us without and \
-                         {:.0} us with the sensor (+{:.1}%); with the sensor's CPU that gives a \
-                         CPU ratio of {:.3}. The runs without the sensor alone ranged \
-                         from {:.0} to {:.0} execs/s ({:.0}% apart) in this phase, so on this VM \
-                         the rate ratio moves by several points from run to run (it was 81% and 93% \
-                         in two full runs of the same code before). Already done: no wakeup per \
-                         ring record (the reader polls every 2 ms while records flow; an exec \
-                         record wakes it only when it comes 2 ms or more after the last exec \
-                         and the last wakeup, for detection latency), no hook on the entry of every \
-                         execve (ENOEXEC is handled at its exit from the saved registers), a \
-                         `-c` text already judged with nothing to report is dropped in the ring \
-                         reader itself, the parent's comm comes from the kernel (no /proc read \
-                         per exec), the read and exit hooks return after one array load for \
+                        "Three costs land on the exec loop. (1) The eBPF programs run inside \
+                         every exec (kernel.bpf_stats_enabled on this loop: 3.6 us per exec in \
+                         sched_process_exec, 0.05 us in sys_exit_execve, 0.15 us in \
+                         sched_process_exit, 0.11 + 0.07 us per read(2) in the two read hooks, \
+                         about seven reads per `bash -c true`). (2) Any syscall tracepoint puts \
+                         every syscall of every task on the kernel's slow path: a `perf` profile \
+                         of this loop shows about 10 us per exec in syscall_trace_enter, \
+                         perf_syscall_enter/exit, syscall_exit_work and trace_call_bpf, spread \
+                         over the ~320 syscalls of one `bash -c true`. (3) The sensor's user \
+                         space takes {:.3} CPU s per 1,000 execs, i.e. {:.0}% of one of the {} \
+                         cores at {:.0} execs/s. The loop's own CPU per exec (eBPF and syscall \
+                         hooks included) was {:.0} us without and {:.0} us with the sensor \
+                         (+{:.1}%); with the sensor's CPU that gives a CPU ratio of {:.3}. The \
+                         runs without the sensor alone ranged from {:.0} to {:.0} execs/s ({:.0}% \
+                         apart) in this phase, and the ratio moves by about a point from one full \
+                         run to the next (96.4% to 98.2% on this machine). Already done: no \
+                         wakeup per ring record (the reader polls every 2 ms while records flow; \
+                         an exec record wakes it only when it comes 2 ms or more after the last \
+                         exec and the last wakeup, for detection latency), no hook on the entry \
+                         of every execve (ENOEXEC is handled at its exit from the saved \
+                         registers), a `-c` text already judged with nothing to report is \
+                         dropped in the ring reader itself (rules checked on their literals \
+                         first), the parent's comm comes from the kernel (no /proc read per \
+                         exec), the read and exit hooks return after one array load for \
                          untracked tasks, stdin's path is walked only when the script may come \
-                         from stdin. Closing the rest: the sensor's CPU per wakeup of its reader (one wakeup per \
-                         two execs at the full rate, each a sleep and a context switch); in the kernel, the argv \
-                         scan reading the window already copied instead of user memory again, \
-                         and the read hooks (syscall tracepoints put every syscall of every task \
-                         on the slow path) narrowed to the tasks that are tracked.",
+                         from stdin. Closing the rest: (2) cannot be narrowed to the tracked \
+                         tasks with tracepoints (the kernel flags every task once one syscall \
+                         tracepoint is on); it goes away only where fentry/fexit or BPF LSM \
+                         may be loaded (read capture on vfs_read, ENOEXEC on the exec's exit), \
+                         which this kernel refuses. In the sensor: its CPU per wakeup of the \
+                         reader (0.21 context switches per exec at 1,600 execs/s; sleeping and \
+                         waking are about a third of its CPU there); in the \
+                         kernel, the argv scan reading the window already copied instead of \
+                         user memory again.",
                         o.sensor_cpu_s_per_1000_execs,
                         o.sensor_cpu_s_per_1000_execs * o.with_mean_per_s / 10.0,
                         r.machine.cpus,
