@@ -733,6 +733,18 @@ fn latency_section(w: &mut String, r: &Results, plots: &[&str]) {
                 ms(d.max)
             );
         }
+        let _ = writeln!(
+            w,
+            "\nScripts piped to stdin are judged from a peek at the pipe (tee(2)) when it \
+             holds the whole script before the interpreter reads it. `loadgen` writes the script \
+             only once its spawn returns, after the exec; when that write comes after the \
+             interpreter has already blocked reading its stdin (a few percent to over a tenth of \
+             them, depending on how the two cores are shared at that moment), the interpreter \
+             takes the bytes first and the verdict waits for the kernel's copy of what it read \
+             to be complete: at its end of file or exit, 3 to 5 ms after the exec for these \
+             scripts. That is the stdin forms' tail, and why their p90 lands near 0.7 ms in some \
+             runs and near 4.5 ms in others."
+        );
     }
     if !r.latency_runs.is_empty() {
         let _ = writeln!(w, "\nSensor counters per run (queue drops and missing contents: deltas of its Prometheus metrics; kernel drops: its exit summary; both include any other interpreter exec on the host):\n\n| Run | Execs | Achieved rate | Dropped | Missing contents | Sensor CPU s |\n|---|---|---|---|---|---|");
