@@ -185,6 +185,26 @@ async fn script_contents_are_captured_in_the_kernel() {
     let (_, bytes) = events.finished(pid, "bash exec'ing cat").await;
     assert_eq!(bytes, b"exec /bin/cat\n");
 
+    // A redirection takes fd 0 for a loop (`done <file`): the file's lines
+    // read through fd 0 are not script, and the script lines after the loop
+    // are (bash may have moved its script pipe to another fd meanwhile).
+    let lines = dir.path().join("lines.txt");
+    std::fs::write(&lines, "NOT-SCRIPT DATA\n").unwrap();
+    let script = format!(
+        "while read -r line; do :; done < {}\n: after the loop\nexit 0\n",
+        lines.display()
+    )
+    .into_bytes();
+    let mut child = piped(Command::new("/bin/bash").stdout(Stdio::null()), &script);
+    let pid = child.id();
+    child.wait().unwrap();
+    let (_, bytes) = events.finished(pid, "bash redirecting fd 0").await;
+    assert_eq!(
+        String::from_utf8_lossy(&bytes),
+        String::from_utf8_lossy(&script),
+        "the piped script only"
+    );
+
     // A script that deletes itself first thing and exits at once.
     let path = dir.path().join("dropper.sh");
     let script = b"rm -f -- \"$0\"\nexit 0\n".to_vec();

@@ -202,7 +202,10 @@ pub struct ExecHeader {
 
 /// What a tracked interpreter's script stream is (`Tracked::mode`).
 pub const TRACK_NONE: u32 = 0;
-/// Reads from fd 0.
+/// Reads from what fd 0 was at exec (the pipe, socket or file of inode
+/// `Tracked::ino`; fd 0 itself when that is 0), through any fd: a shell
+/// reading its script from a pipe moves it off fd 0 when a redirection
+/// (`done <file`) takes fd 0, and what comes through that fd is not script.
 pub const TRACK_STDIN: u32 = 1;
 /// Reads from any fd open on inode `Tracked::ino`.
 pub const TRACK_INODE: u32 = 2;

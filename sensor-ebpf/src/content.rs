@@ -211,6 +211,7 @@ pub fn track_exec(s: &mut Scratch, pos: u32, bprm: u64, st: &Scan, family: u8) {
         // Script on stdin, unless stdin is a terminal (interactive typing).
         if s.header.stdin_mode & S_IFMT != S_IFCHR && s.header.stdin_mode != 0 {
             t.mode = TRACK_STDIN;
+            t.ino = s.header.stdin_ino;
         }
     } else if st.found != 0 {
         let n = unsafe {
@@ -375,6 +376,7 @@ pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
     let inode = inode_of(file);
     let ino = read_ptr(inode + off!(inode_i_ino) as u64);
     let matched = match t.mode {
+        TRACK_STDIN if t.ino != 0 => ino == t.ino,
         TRACK_STDIN => fd == 0,
         TRACK_INODE => ino == t.ino,
         TRACK_NAME => {
