@@ -130,6 +130,11 @@ fn check(output: &Path, program: &str, script: &str, tag: &str, writer_open_at_e
         Some(script),
         "{tag}: the finding carries the whole script"
     );
+    assert_eq!(
+        finding.pointer("/finding/sourceProperties/content_origin"),
+        Some(&Value::from("stdin_peek")),
+        "{tag}: the bytes came from the peek"
+    );
     let printed = release(child);
     assert!(
         printed.contains(&format!("ran {tag}")),

@@ -35,6 +35,9 @@ impl FileInfo {
 pub enum ContentOrigin {
     /// Bytes the kernel copied as the interpreter read them.
     KernelCapture,
+    /// Copied from the interpreter's stdin pipe before it read them
+    /// (`tee(2)`), after the kernel's copy of any it had read already.
+    StdinPeek,
     /// Read from user space through /proc/PID/root.
     FileRead,
     /// The `-c` literal itself.

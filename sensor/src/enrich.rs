@@ -304,17 +304,19 @@ impl Enricher {
         enrichment.ancestors.extend(link);
     }
 
-    /// Use script bytes the kernel captured (the process read them) in place
-    /// of a script that could not be read from user space.
+    /// Use script bytes captured in the kernel (the process read them) or
+    /// peeked at in its stdin pipe, in place of a script that could not be
+    /// read from user space.
     pub fn apply_kernel_content(
         &self,
         event: &ExecEvent,
         enrichment: &mut Enrichment,
         bytes: &[u8],
+        origin: ContentOrigin,
     ) {
         enrichment.script =
             Some(content::from_bytes(bytes, self.cfg.limits).file_info(script_path(event), true));
-        enrichment.content_origin = ContentOrigin::KernelCapture;
+        enrichment.content_origin = origin;
         enrichment.missing_reason = None;
         enrichment.script_text = None;
     }

@@ -921,9 +921,13 @@ async fn judge_after_wait(
                 .await;
         }
         if !got.bytes.is_empty() {
+            let origin = match got.origin {
+                crate::kernel_content::BytesOrigin::Kernel => ContentOrigin::KernelCapture,
+                crate::kernel_content::BytesOrigin::StdinPeek => ContentOrigin::StdinPeek,
+            };
             stage
                 .enricher
-                .apply_kernel_content(&event, &mut enrichment, &got.bytes);
+                .apply_kernel_content(&event, &mut enrichment, &got.bytes, origin);
         }
     }
     // Only closed at shutdown: then score without a permit, losing nothing.

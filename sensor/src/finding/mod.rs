@@ -560,6 +560,7 @@ fn source_properties(facts: &Facts, hit: &Hit) -> BTreeMap<String, Value> {
         "content_origin",
         json!(match d.enrichment.content_origin {
             ContentOrigin::KernelCapture => "kernel_capture",
+            ContentOrigin::StdinPeek => "stdin_peek",
             ContentOrigin::FileRead => "file_read",
             ContentOrigin::Inline => "inline",
             ContentOrigin::Missing => "missing",
