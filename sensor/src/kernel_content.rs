@@ -25,6 +25,7 @@ use prometheus_client::metrics::{counter::Counter, family::Family};
 use tokio::sync::Notify;
 
 use crate::capture::{ContentDemand, ContentWanted};
+use crate::detection::ContentOrigin;
 use crate::event::{ExecEvent, Script, StdinKind};
 use crate::metrics::ReasonLabel;
 use crate::stdin_peek::{peek, Peek, ReaderState, StdinPipe};
@@ -141,7 +142,7 @@ impl Capture {
                         bytes: peeked.clone(),
                         gaps: 0,
                         complete: true,
-                        origin: BytesOrigin::StdinPeek,
+                        origin: ContentOrigin::StdinPeek,
                     };
                 }
             }
@@ -168,16 +169,8 @@ pub struct CapturedBytes {
     pub gaps: u64,
     /// The process exited, hit the limit or read to end of file: nothing more will come.
     pub complete: bool,
-    pub origin: BytesOrigin,
-}
-
-/// Where [`CapturedBytes`] came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BytesOrigin {
-    /// Copied by the kernel as the interpreter read them.
-    Kernel,
-    /// Copied from the stdin pipe before the interpreter read any (`tee(2)`).
-    StdinPeek,
+    /// [`ContentOrigin::KernelCapture`] or [`ContentOrigin::StdinPeek`].
+    pub origin: ContentOrigin,
 }
 
 impl CapturedBytes {
@@ -186,7 +179,7 @@ impl CapturedBytes {
             bytes: state.bytes.clone(),
             gaps: state.gaps,
             complete,
-            origin: BytesOrigin::Kernel,
+            origin: ContentOrigin::KernelCapture,
         }
     }
 }
@@ -595,12 +588,12 @@ mod tests {
             .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
             .await;
         assert!(got.complete);
-        assert_eq!(got.origin, BytesOrigin::StdinPeek);
+        assert_eq!(got.origin, ContentOrigin::StdinPeek);
         assert_eq!(got.bytes, b"curl -s http://127.0.0.1/x | sh\n");
         // The kernel's copy is still gathered (traces, later waiters once done).
         store.content(5, 0, b"curl -s http://127.0.0.1/x | sh\n", true);
         let kernel = capture.snapshot();
-        assert_eq!(kernel.origin, BytesOrigin::Kernel);
+        assert_eq!(kernel.origin, ContentOrigin::KernelCapture);
         assert!(kernel.complete);
         assert_eq!(kernel.bytes, got.bytes);
     }
@@ -676,7 +669,7 @@ mod tests {
         let got = capture
             .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
             .await;
-        assert_eq!(got.origin, BytesOrigin::StdinPeek);
+        assert_eq!(got.origin, ContentOrigin::StdinPeek);
         assert_eq!(got.bytes, SCRIPT);
         assert_eq!(outcome(&outcomes, "joined"), 1);
         // Nothing was taken from the pipe.
@@ -697,7 +690,7 @@ mod tests {
         let got = capture
             .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
             .await;
-        assert_eq!(got.origin, BytesOrigin::StdinPeek);
+        assert_eq!(got.origin, ContentOrigin::StdinPeek);
         assert_eq!(got.bytes, SCRIPT);
     }
 
@@ -719,7 +712,7 @@ mod tests {
         let got = capture
             .wait(tokio::time::Instant::now() + Duration::from_secs(3600))
             .await;
-        assert_eq!(got.origin, BytesOrigin::Kernel);
+        assert_eq!(got.origin, ContentOrigin::KernelCapture);
         assert_eq!(got.gaps, 9);
     }
 

@@ -921,13 +921,9 @@ async fn judge_after_wait(
                 .await;
         }
         if !got.bytes.is_empty() {
-            let origin = match got.origin {
-                crate::kernel_content::BytesOrigin::Kernel => ContentOrigin::KernelCapture,
-                crate::kernel_content::BytesOrigin::StdinPeek => ContentOrigin::StdinPeek,
-            };
             stage
                 .enricher
-                .apply_kernel_content(&event, &mut enrichment, &got.bytes, origin);
+                .apply_kernel_content(&event, &mut enrichment, &got.bytes, got.origin);
         }
     }
     // Only closed at shutdown: then score without a permit, losing nothing.
@@ -1194,9 +1190,24 @@ mod tests {
         );
     }
 
+    /// `bash` reading its script from a pipe on stdin (nothing to read
+    /// from user space: its content comes from the kernel's copy).
+    fn piped_bash(pid: u32) -> ExecEvent {
+        use crate::event::{StdinInfo, StdinKind};
+        let mut ev = event(pid, "/bin/bash", "");
+        ev.argv = vec!["bash".into()];
+        ev.script = Script::Stdin {
+            stdin: StdinInfo {
+                kind: StdinKind::Pipe,
+                path: None,
+                inode: None,
+            },
+        };
+        ev
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn piped_scripts_are_scored_from_kernel_captured_bytes() {
-        use crate::event::{StdinInfo, StdinKind};
         use crate::kernel_content::ContentStore;
         let metrics = Metrics::new();
         let found = Arc::new(Mutex::new(Vec::new()));
@@ -1213,15 +1224,7 @@ mod tests {
         );
         let store = ContentStore::new(65536);
         let me = std::process::id();
-        let mut ev = event(me, "/bin/bash", "");
-        ev.argv = vec!["bash".into()];
-        ev.script = Script::Stdin {
-            stdin: StdinInfo {
-                kind: StdinKind::Pipe,
-                path: None,
-                inode: None,
-            },
-        };
+        let ev = piped_bash(me);
         // As capture would: register the exec, hand it over, then the reads arrive.
         let capture = store.exec(me);
         assert!(input.offer(CapturedExec {
@@ -1423,7 +1426,6 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn execs_offered_here_all_become_findings_through_a_content_wait_and_a_full_queue() {
-        use crate::event::{StdinInfo, StdinKind};
         use crate::kernel_content::ContentStore;
         let metrics = Metrics::new();
         let (pipeline, input, found) =
@@ -1431,17 +1433,8 @@ mod tests {
         let me = std::process::id();
         // A piped script: enriched here, then its content wait is a task.
         let store = ContentStore::new(65536);
-        let mut piped = event(me + 1000, "/bin/bash", "");
-        piped.argv = vec!["bash".into()];
-        piped.script = Script::Stdin {
-            stdin: StdinInfo {
-                kind: StdinKind::Pipe,
-                path: None,
-                inode: None,
-            },
-        };
         assert!(input.offer_here(CapturedExec {
-            event: piped,
+            event: piped_bash(me + 1000),
             kernel_content: Some(store.exec(me + 1000)),
             root: None,
         }));
